@@ -1,0 +1,97 @@
+"""chatapp: a self-hosted, real-time, room-based chat server."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from chatapp import config as settings
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application: defaults, then environment, then `config`."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(settings.DEFAULTS)
+    if not (config or {}).get("TESTING"):
+        app.config.update(settings.from_env())
+    app.config.update(config or {})
+    app.config.update(settings.derived(app.config))
+    _check_secret_key(app)
+    _default_database(app)
+
+    from chatapp import (
+        database,
+        errors,
+        health,
+        models,  # noqa: F401  (registers the tables for migrations)
+        sockets,
+    )
+    from chatapp.auth import login
+    from chatapp.extensions import db, limiter, migrate
+
+    database.init_app(app)
+    # Batch mode lets the same migrations alter tables on SQLite.
+    migrations = os.path.join(os.path.dirname(app.root_path), "migrations")
+    migrate.init_app(
+        app,
+        db,
+        directory=migrations,
+        render_as_batch=True,
+        compare_type=True,
+        render_item=database.render_item,
+    )
+    login.init_app(app)
+    limiter.init_app(app)
+    errors.register_error_handlers(app)
+    sockets.init_app(app)
+
+    from chatapp.api import bp as api_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(health.bp)
+
+    from chatapp.commands import register_commands
+
+    register_commands(app)
+
+    if app.config["PROXY_FIX_X_FOR"]:
+        # Behind nginx: trust that many X-Forwarded-For hops for client addresses.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
+    return app
+
+
+def _check_secret_key(app: Flask) -> None:
+    """Refuse to run in production without a real SECRET_KEY.
+
+    In development a random key is created once and kept in the instance
+    folder, so logins survive restarts without anyone choosing a key.
+    """
+    key = app.config.get("SECRET_KEY")
+    if app.config["CHATAPP_ENV"] == "production":
+        if not key or key.lower() in settings.WEAK_SECRET_KEYS or len(key) < 32:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a random string of at least 32 characters "
+                "in production (CHATAPP_ENV=production)."
+            )
+        return
+    if not key:
+        os.makedirs(app.instance_path, exist_ok=True)
+        path = os.path.join(app.instance_path, "secret_key")
+        if not os.path.exists(path):
+            with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+                f.write(secrets.token_urlsafe(48))
+        with open(path) as f:
+            app.config["SECRET_KEY"] = f.read().strip()
+
+
+def _default_database(app: Flask) -> None:
+    """SQLite in the instance folder unless DATABASE_URL says otherwise."""
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        path = os.path.join(app.instance_path, "chatapp.db")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"

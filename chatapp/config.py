@@ -1,0 +1,135 @@
+"""Turn environment variables into Flask configuration.
+
+Nothing here runs at import time: `create_app` calls `from_env()` so that an
+import never reads the environment and tests can build apps with any config.
+Every setting is listed in the README's settings table.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+# OWASP's minimum for scrypt is N=2^15, r=8, p=1 at 64 MiB, or p=3 at 32 MiB;
+# Werkzeug's bare "scrypt" default is N=2^15, r=8, p=1, which the issue rules out.
+PRODUCTION_PASSWORD_HASH = "scrypt:32768:8:3"  # noqa: S105 (a method, not a secret)
+
+#: Secret keys that are obviously placeholders and refused in production.
+WEAK_SECRET_KEYS = {"", "dev", "changeme", "change-me", "secret", "development"}
+
+DEFAULTS: dict[str, Any] = {
+    "CHATAPP_ENV": "development",
+    "SECRET_KEY": None,
+    "SQLALCHEMY_DATABASE_URI": None,  # None: SQLite file under the instance folder
+    "REDIS_URL": None,
+    "NATS_URL": None,
+    "TOKEN_MAX_AGE": 7 * 24 * 3600,
+    "SESSION_COOKIE_SECURE": False,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_DURATION": 0,
+    "PASSWORD_HASH_METHOD": PRODUCTION_PASSWORD_HASH,
+    # 64 KiB is far above the largest legal request (a 4,000-character message
+    # is at most 16 KB of UTF-8 JSON) and small enough to refuse junk early.
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "MAX_MESSAGE_LENGTH": 4000,
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_STRATEGY": "moving-window",
+    "RATELIMIT_LOGIN_FAILURES": "5 per 30 minutes",
+    "RATELIMIT_REGISTER": "10 per hour",
+    "RATELIMIT_ANONYMOUS": "60 per minute",
+    "RATELIMIT_USER": "600 per minute",
+    "RATELIMIT_MESSAGES": "10 per 10 seconds",
+    "RATELIMIT_JOINS": "30 per minute",
+    "MAX_SESSIONS_PER_USER": 20,
+    "MAX_ROOMS_PER_USER": 100,
+    "PRESENCE_TTL": 45,
+    "PRESENCE_REFRESH": 15,
+    "CORS_ORIGINS": [],
+    "PROXY_FIX_X_FOR": 0,
+    "LOG_LEVEL": "INFO",
+    "SOCKETIO_ASYNC_MODE": None,  # None: eventlet when installed
+    "SOCKETIO_MESSAGE_QUEUE": None,  # None: follows REDIS_URL
+    "SOCKETIO_MAX_HTTP_BUFFER_SIZE": 64 * 1024,
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
+}
+
+_INT = int
+_STR = str
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+#: environment variable -> (config key, parser)
+ENVIRONMENT: dict[str, tuple[str, Any]] = {
+    "CHATAPP_ENV": ("CHATAPP_ENV", _STR),
+    "SECRET_KEY": ("SECRET_KEY", _STR),
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", _STR),
+    "REDIS_URL": ("REDIS_URL", _STR),
+    "NATS_URL": ("NATS_URL", _STR),
+    "TOKEN_MAX_AGE": ("TOKEN_MAX_AGE", _INT),
+    "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _bool),
+    "PASSWORD_HASH_METHOD": ("PASSWORD_HASH_METHOD", _STR),
+    "MAX_CONTENT_LENGTH": ("MAX_CONTENT_LENGTH", _INT),
+    "MAX_MESSAGE_LENGTH": ("MAX_MESSAGE_LENGTH", _INT),
+    "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _bool),
+    "RATELIMIT_LOGIN_FAILURES": ("RATELIMIT_LOGIN_FAILURES", _STR),
+    "RATELIMIT_REGISTER": ("RATELIMIT_REGISTER", _STR),
+    "RATELIMIT_ANONYMOUS": ("RATELIMIT_ANONYMOUS", _STR),
+    "RATELIMIT_USER": ("RATELIMIT_USER", _STR),
+    "RATELIMIT_MESSAGES": ("RATELIMIT_MESSAGES", _STR),
+    "RATELIMIT_JOINS": ("RATELIMIT_JOINS", _STR),
+    "MAX_SESSIONS_PER_USER": ("MAX_SESSIONS_PER_USER", _INT),
+    "MAX_ROOMS_PER_USER": ("MAX_ROOMS_PER_USER", _INT),
+    "PRESENCE_TTL": ("PRESENCE_TTL", _INT),
+    "PRESENCE_REFRESH": ("PRESENCE_REFRESH", _INT),
+    "CORS_ORIGINS": ("CORS_ORIGINS", _list),
+    "PROXY_FIX_X_FOR": ("PROXY_FIX_X_FOR", _INT),
+    "LOG_LEVEL": ("LOG_LEVEL", _STR),
+}
+
+
+def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Return the settings found in `environ` (default: `os.environ`)."""
+    environ = os.environ if environ is None else environ
+    found: dict[str, Any] = {}
+    for variable, (key, parse) in ENVIRONMENT.items():
+        if variable in environ:
+            found[key] = parse(environ[variable])
+    return found
+
+
+def derived(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings computed from others once the final config is known."""
+    extra: dict[str, Any] = {
+        "PERMANENT_SESSION_LIFETIME": config["TOKEN_MAX_AGE"],
+    }
+    if config.get("REDIS_URL") and config["RATELIMIT_STORAGE_URI"] == "memory://":
+        # One budget for every process: the limiter's counters live in Redis.
+        extra["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"]
+    uri = config.get("SQLALCHEMY_DATABASE_URI")
+    if uri:
+        extra["SQLALCHEMY_DATABASE_URI"] = postgres_driver(uri)
+    return extra
+
+
+def postgres_driver(uri: str) -> str:
+    """Pin PostgreSQL URLs without a driver to psycopg2.
+
+    SQLAlchemy 2.1 reads a bare "postgresql://" as psycopg 3, which blocks
+    eventlet's hub; psycopg2 is made cooperative by eventlet's monkey patching.
+    "postgres://" (Heroku style) is accepted too.
+    """
+    for prefix in ("postgresql://", "postgres://"):
+        if uri.startswith(prefix):
+            return "postgresql+psycopg2://" + uri[len(prefix) :]
+    return uri

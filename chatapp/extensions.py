@@ -1,0 +1,55 @@
+"""The unbound extension singletons, bound to an app in `create_app`.
+
+This module imports nothing from `chatapp`, so any module can import from it
+without circular imports.
+"""
+
+from flask_limiter import Limiter
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_socketio import SocketIO
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    # Named constraints keep Alembic migrations portable between SQLite and
+    # PostgreSQL (SQLite's batch mode cannot drop an unnamed constraint).
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+def _rate_limit_key() -> str:
+    """Key the general budget by user when logged in, else by client address."""
+    # Imported lazily: flask_login's proxy needs a request context.
+    from flask import request
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return f"ip:{request.remote_addr}"
+
+
+def _general_limit() -> str:
+    """The per-user budget when logged in, the stricter per-address one if not."""
+    from flask import current_app
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        return current_app.config["RATELIMIT_USER"]
+    return current_app.config["RATELIMIT_ANONYMOUS"]
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+socketio = SocketIO()
+limiter = Limiter(key_func=_rate_limit_key, default_limits=[_general_limit])

@@ -1,0 +1,84 @@
+"""Input validation shared by REST routes and socket events.
+
+`parse(model, data)` checks text hygiene (no NUL, no lone surrogates) over the
+whole payload, then validates it with a strict pydantic model, so both
+transports accept exactly the same inputs and fail with the same errors.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from chatapp.errors import BadRequest, ValidationFailed
+
+USERNAME_RE = r"^[A-Za-z0-9_.\-]{3,32}$"
+ROOM_RE = re.compile(r"^[a-z0-9_\-]{1,64}$")
+CLIENT_ID_RE = r"^[A-Za-z0-9_.:\-]{1,64}$"
+MIN_PASSWORD = 8
+# Passwords longer than this are refused rather than hashed: a 1 MB password
+# would make scrypt a denial-of-service lever.
+MAX_PASSWORD = 256
+MAX_DEPTH = 16
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class Strict(BaseModel):
+    # strict: no silent coercion of 123 to "123"; extra keys are ignored so
+    # newer clients can send fields older servers do not know.
+    model_config = ConfigDict(strict=True, extra="ignore", str_strip_whitespace=False)
+
+
+class Credentials(Strict):
+    username: str = Field(pattern=USERNAME_RE)
+    password: str = Field(min_length=1, max_length=MAX_PASSWORD)
+
+
+class Registration(Strict):
+    username: str = Field(pattern=USERNAME_RE)
+    password: str = Field(min_length=MIN_PASSWORD, max_length=MAX_PASSWORD)
+
+
+def check_text_hygiene(value: Any, depth: int = 0) -> None:
+    """Refuse NUL bytes, lone surrogates and absurd nesting anywhere in `value`."""
+    if depth > MAX_DEPTH:
+        raise BadRequest("The payload is nested too deeply.")
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise BadRequest("Text must not contain NUL characters.")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRequest("Text must be valid Unicode (no lone surrogates).") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_text_hygiene(key, depth + 1)
+            check_text_hygiene(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            check_text_hygiene(item, depth + 1)
+
+
+def describe(error: ValidationError) -> str:
+    """One readable sentence for the first problem pydantic found."""
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "payload"
+    if first["type"] == "string_pattern_mismatch" and field == "username":
+        return "username: 3 to 32 letters, digits, '_', '.' or '-'."
+    if first["type"] == "string_too_short" and field == "password":
+        return f"password: at least {MIN_PASSWORD} characters."
+    return f"{field}: {first['msg']}."
+
+
+def parse(model: type[Model], data: Any) -> Model:
+    """Validate `data` against `model` or raise BadRequest / ValidationFailed."""
+    if not isinstance(data, dict):
+        raise BadRequest("The payload must be a JSON object.")
+    check_text_hygiene(data)
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise ValidationFailed(describe(error)) from None

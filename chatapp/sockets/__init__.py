@@ -1,0 +1,36 @@
+"""Socket.IO: binding the server to the app and registering event handlers."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from chatapp.extensions import socketio
+
+
+def message_queue_url(app: Flask) -> str | None:
+    """Redis pub/sub lets several server processes serve one chat.
+
+    Flask-SocketIO's test client refuses to run with a queue, so testing
+    configs leave it off.
+    """
+    return app.config.get("SOCKETIO_MESSAGE_QUEUE") or (
+        None if app.config.get("TESTING") else app.config.get("REDIS_URL")
+    )
+
+
+def init_app(app: Flask) -> None:
+    origins = app.config["CORS_ORIGINS"] or None  # None: same origin only, never "*"
+    # Every option is passed explicitly: init_app keeps options from an
+    # earlier call, so an app without a queue must say message_queue=None.
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=message_queue_url(app),
+        cors_allowed_origins=origins,
+        max_http_buffer_size=app.config["SOCKETIO_MAX_HTTP_BUFFER_SIZE"],
+        ping_interval=25,
+        ping_timeout=20,
+        logger=False,
+        engineio_logger=False,
+    )
+    from chatapp.sockets import events  # noqa: F401  (registers the handlers)

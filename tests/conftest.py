@@ -1,0 +1,136 @@
+"""Fixtures, flaskr style: app, client, runner, auth, and database backends.
+
+Every test that uses `app` runs twice: on SQLite and on PostgreSQL (a
+throwaway database created for this run on the machine's server and dropped
+afterwards).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from chatapp import create_app
+from chatapp.config import postgres_driver
+from chatapp.extensions import db
+from tests.services import POSTGRES_ADMIN_URL, port_open, require
+
+# Hashing at the production cost (scrypt N=2^15, p=3) takes ~0.3 s a call;
+# the suite uses a cheap cost and one test checks the production default.
+FAST_HASH = "scrypt:1024:8:1"
+
+BASE_CONFIG = {
+    "TESTING": True,
+    "CHATAPP_ENV": "testing",
+    "SECRET_KEY": "test-" + "k" * 40,
+    "PASSWORD_HASH_METHOD": FAST_HASH,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_REGISTER": "1000 per hour",
+    "RATELIMIT_ANONYMOUS": "1000 per minute",
+    "SOCKETIO_ASYNC_MODE": "threading",
+    "SOCKETIO_MESSAGE_QUEUE": None,
+    "REDIS_URL": None,
+    "NATS_URL": None,
+}
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A database of our own on the machine's PostgreSQL, for this test run."""
+    admin = make_url(POSTGRES_ADMIN_URL)
+    require("PostgreSQL", port_open(admin.host or "127.0.0.1", admin.port or 5432))
+    name = f"chatapp_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(
+        postgres_driver(admin.render_as_string(hide_password=False)), isolation_level="AUTOCOMMIT"
+    )
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = admin.set(database=name).render_as_string(hide_password=False)
+    url = postgres_driver(url)
+    yield url
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """Each database test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'chatapp.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """Build apps on this test's database; the schema is fresh for each test."""
+    apps = []
+
+    def factory(**overrides):
+        config = {**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url}
+        config.update(overrides)
+        app = create_app(config)
+        app.instance_path = str(tmp_path / "instance")
+        if not apps:
+            with app.app_context():
+                db.drop_all()
+                db.create_all()
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    """Register and log in through the real API, as a user would."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def register(self, username="alice", password="correct horse"):
+        return self._client.post(
+            "/api/auth/register", json={"username": username, "password": password}
+        )
+
+    def login(self, username="alice", password="correct horse"):
+        return self._client.post(
+            "/api/auth/login", json={"username": username, "password": password}
+        )
+
+    def signup(self, username="alice", password="correct horse") -> str:
+        """Register and log in; return the bearer token."""
+        assert self.register(username, password).status_code == 201
+        response = self.login(username, password)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["token"]
+
+    def logout(self):
+        return self._client.post("/api/auth/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
