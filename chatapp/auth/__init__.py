@@ -1,0 +1,1 @@
+"""Authentication: password hashing, bearer tokens and Flask-Login wiring."""

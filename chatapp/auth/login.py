@@ -1,0 +1,39 @@
+"""Flask-Login wiring: the cookie session and bearer tokens resolve to one user."""
+
+from __future__ import annotations
+
+from flask import Flask, Request
+
+from chatapp.auth.tokens import read_token
+from chatapp.errors import Unauthorized
+from chatapp.extensions import login_manager
+from chatapp.models import User
+from chatapp.services.accounts import load_session_user
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, if any."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_from_cookie(auth_session_id: str) -> User | None:
+        return load_session_user(auth_session_id)
+
+    @login_manager.request_loader
+    def load_from_token(request: Request) -> User | None:
+        token = bearer_token(request)
+        sid = read_token(token) if token else None
+        return load_session_user(sid) if sid else None
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        raise Unauthorized()

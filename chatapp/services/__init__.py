@@ -1,0 +1,1 @@
+"""Business rules: validate, write, commit, and only then notify."""

@@ -1,0 +1,57 @@
+"""Storing and reading messages.
+
+Sequence numbers: `rooms.last_seq` is incremented by an UPDATE ... RETURNING in
+the transaction that inserts the message. PostgreSQL holds the room's row lock
+until commit and SQLite holds its write lock, so concurrent senders get
+consecutive numbers; a rolled-back send gives its number back. Hence per room:
+1, 2, 3, ... with no gaps and no duplicates.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from chatapp.extensions import db
+from chatapp.models import Message, Room, User
+
+
+def find_by_client_id(user: User, client_id: str) -> Message | None:
+    return db.session.scalar(
+        select(Message).where(Message.user_id == user.id, Message.client_id == client_id)
+    )
+
+
+def store_message(
+    user: User, room: Room, text: str, client_id: str | None = None
+) -> tuple[Message, bool]:
+    """Store `text` in `room`; return (message, created).
+
+    A `client_id` the user already used returns the original message with
+    created=False and stores nothing: retries are idempotent.
+    """
+    client_id = client_id or uuid.uuid4().hex
+    existing = find_by_client_id(user, client_id)
+    if existing is not None:
+        return existing, False
+    seq = db.session.execute(
+        update(Room)
+        .where(Room.id == room.id)
+        .values(last_seq=Room.last_seq + 1)
+        .returning(Room.last_seq)
+    ).scalar_one()
+    message = Message(room_id=room.id, seq=seq, user_id=user.id, text=text, client_id=client_id)
+    db.session.add(message)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same client_id committed concurrently (a retry racing its
+        # original): the rollback returns our seq; answer with theirs.
+        db.session.rollback()
+        existing = find_by_client_id(user, client_id)
+        if existing is None:
+            raise
+        return existing, False
+    return message, True

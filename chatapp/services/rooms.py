@@ -1,0 +1,81 @@
+"""Rooms and memberships."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from chatapp.errors import BadRequest, NotFound, NotInRoom
+from chatapp.extensions import db
+from chatapp.models import Membership, Room, User
+from chatapp.schemas import ROOM_RE
+
+
+def normalize_room_name(name: object) -> str:
+    """The canonical (lowercase) room name, or BadRequest."""
+    if not isinstance(name, str) or not ROOM_RE.match(name.lower()):
+        raise BadRequest("Room names are 1 to 64 lowercase letters, digits, '-' or '_'.")
+    return name.lower()
+
+
+def find_room(name: str) -> Room | None:
+    return db.session.scalar(select(Room).where(Room.name == normalize_room_name(name)))
+
+
+def get_room(name: str) -> Room:
+    """The room called `name`, or NotFound."""
+    room = find_room(name)
+    if room is None:
+        raise NotFound(f"No room called #{normalize_room_name(name)}.")
+    return room
+
+
+def get_or_create_room(name: str, creator: User) -> Room:
+    """The room called `name`, created (and committed) on first use."""
+    name = normalize_room_name(name)
+    room = find_room(name)
+    if room is not None:
+        return room
+    db.session.add(Room(name=name, created_by=creator.id))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Someone created it at the same moment; theirs is as good as ours.
+        db.session.rollback()
+    return get_room(name)
+
+
+def is_member(user: User, room: Room) -> bool:
+    return db.session.get(Membership, (user.id, room.id)) is not None
+
+
+def require_member(user: User, room: Room) -> None:
+    """Raise NotInRoom unless `user` is a member of `room`."""
+    if not is_member(user, room):
+        raise NotInRoom(f"You are not in #{room.name}; join it first.")
+
+
+def add_member(user: User, room: Room) -> bool:
+    """Make `user` a member of `room`; True if they were not one already."""
+    if is_member(user, room):
+        return False
+    db.session.add(Membership(user_id=user.id, room_id=room.id))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # a second session of the same user joined first
+        return False
+    return True
+
+
+def remove_member(user: User, room: Room) -> None:
+    db.session.execute(
+        delete(Membership).where(Membership.user_id == user.id, Membership.room_id == room.id)
+    )
+    db.session.commit()
+
+
+def count_memberships(user: User) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Membership).where(Membership.user_id == user.id)
+    )
