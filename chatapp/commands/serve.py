@@ -1,0 +1,75 @@
+"""`cli.py serve`: migrate, then run the real-time server on eventlet."""
+
+from __future__ import annotations
+
+import logging
+import resource
+import signal
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+log = logging.getLogger(__name__)
+
+# eventlet.wsgi.server serves only 1,024 connections at once by default
+# (DEFAULT_MAX_SIMULTANEOUS_REQUESTS); a chat server holds one per client.
+DEFAULT_MAX_CONNECTIONS = 10_000
+
+
+def raise_open_files_limit(wanted: int) -> int:
+    """Lift the soft file-descriptor limit towards `wanted` (+ headroom); return it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted + 256
+    if hard != resource.RLIM_INFINITY:
+        target = min(target, hard)
+    if target > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    return soft
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", envvar="CHATAPP_HOST", show_default=True)
+@click.option("--port", default=5000, type=int, envvar="CHATAPP_PORT", show_default=True)
+@click.option(
+    "--max-connections",
+    default=DEFAULT_MAX_CONNECTIONS,
+    type=click.IntRange(1, 1_000_000),
+    envvar="MAX_CONNECTIONS",
+    show_default=True,
+    help="Concurrent connections this process accepts.",
+)
+@click.option("--no-migrate", is_flag=True, help="Do not apply pending migrations first.")
+@with_appcontext
+def serve(host: str, port: int, max_connections: int, no_migrate: bool) -> None:
+    """Apply pending migrations and start the real-time server (eventlet)."""
+    import eventlet
+    import eventlet.wsgi
+
+    if not eventlet.patcher.is_monkey_patched("socket"):
+        raise click.ClickException(
+            "serve needs eventlet's monkey patching: run it as `python cli.py serve`."
+        )
+    if not no_migrate:
+        from flask_migrate import upgrade
+
+        upgrade()
+    limit = raise_open_files_limit(max_connections)
+    app = current_app._get_current_object()
+    from chatapp.runtime import start_background_work, stop_background_work
+
+    listener = eventlet.listen((host, port), backlog=2048)
+    start_background_work(app)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    click.echo(f"chatapp listening on http://{host}:{listener.getsockname()[1]}", err=True)
+    log.info(
+        "serving on %s:%s, max %d connections, %d open files", host, port, max_connections, limit
+    )
+    try:
+        eventlet.wsgi.server(listener, app, max_size=max_connections, log_output=False)
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        stop_background_work(app)

@@ -1,0 +1,29 @@
+#!/usr/bin/env python3
+"""chatapp's command line: `python cli.py --help`.
+
+Admin commands (users, serve, db) run with the application; `chat` is a plain
+client and needs no app.
+"""
+
+import sys
+
+if __name__ == "__main__" and sys.argv[1:2] == ["serve"]:
+    # eventlet must patch the standard library before anything imports it
+    # (threading locks created earlier would block the whole hub).
+    import eventlet
+
+    eventlet.monkey_patch()
+
+import click  # noqa: E402
+from flask.cli import FlaskGroup  # noqa: E402
+
+from chatapp import create_app  # noqa: E402
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
+def cli() -> None:
+    """chatapp: a self-hosted real-time chat server and its terminal client."""
+
+
+if __name__ == "__main__":
+    cli()
