@@ -29,6 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         errors,
         health,
         models,  # noqa: F401  (registers the tables for migrations)
+        presence,
         sockets,
     )
     from chatapp.auth import login
@@ -48,6 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     login.init_app(app)
     limiter.init_app(app)
     errors.register_error_handlers(app)
+    presence.init_app(app)
     sockets.init_app(app)
 
     from chatapp.api import bp as api_bp

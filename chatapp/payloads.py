@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from chatapp.models import User
+from chatapp.models import Message, Room, User
 
 
 def isoformat(moment: datetime) -> str:
@@ -26,3 +26,29 @@ def user_payload(user: User) -> dict[str, Any]:
         "is_disabled": user.is_disabled,
         "created": isoformat(user.created_at),
     }
+
+
+def message_payload(message: Message, room: str, author: str | None) -> dict[str, Any]:
+    """A stored message; `author` is None once the account was deleted."""
+    return {
+        "id": message.id,
+        "room": room,
+        "seq": message.seq,
+        "user": author,
+        "text": message.text,
+        "ts": isoformat(message.created_at),
+        "client_id": message.client_id,
+    }
+
+
+def presence_payload(room: str, users: list[str], event: str, user: str) -> dict[str, Any]:
+    """`event` is "join" (the user's first session entered) or "leave" (its last left)."""
+    return {"room": room, "online": len(users), "users": users, "event": event, "user": user}
+
+
+def notice_payload(room: str, text: str) -> dict[str, Any]:
+    return {"room": room, "text": text}
+
+
+def room_payload(room: Room, online: int) -> dict[str, Any]:
+    return {"name": room.name, "online": online, "created": isoformat(room.created_at)}

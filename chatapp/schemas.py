@@ -82,3 +82,52 @@ def parse(model: type[Model], data: Any) -> Model:
         return model.model_validate(data)
     except ValidationError as error:
         raise ValidationFailed(describe(error)) from None
+
+
+# Bounds keep numbers inside PostgreSQL's INTEGER / BIGINT.
+MAX_SEQ = 2**31 - 1
+MAX_ID = 2**63 - 1
+# C0 controls except tab and newline, DEL, and C1 controls.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+class RoomRef(Strict):
+    room: str
+
+
+class SendMessage(Strict):
+    room: str
+    text: str
+    client_id: str | None = Field(default=None, pattern=CLIENT_ID_RE)
+
+
+class PostMessage(Strict):
+    """The REST form of a send: the room is in the URL."""
+
+    text: str
+    client_id: str | None = Field(default=None, pattern=CLIENT_ID_RE)
+
+
+class HistoryQuery(Strict):
+    room: str
+    before_seq: int | None = Field(default=None, ge=1, le=MAX_SEQ)
+    after_seq: int | None = Field(default=None, ge=0, le=MAX_SEQ)
+    limit: int = Field(default=50, ge=1, le=100)
+
+
+def clean_message_text(text: str, max_length: int) -> str:
+    """Trimmed message text, or BadRequest / TooLong.
+
+    CRLF becomes LF (terminals and Windows clients send it); any other control
+    character is refused, so stored text can never drive a terminal.
+    """
+    from chatapp.errors import TooLong
+
+    text = text.replace("\r\n", "\n").strip()
+    if not text:
+        raise ValidationFailed("The message is empty.")
+    if CONTROL_CHARS.search(text):
+        raise ValidationFailed("Control characters other than newline and tab are not allowed.")
+    if len(text) > max_length:
+        raise TooLong(f"Messages are at most {max_length} characters.")
+    return text

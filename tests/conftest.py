@@ -31,6 +31,8 @@ BASE_CONFIG = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_REGISTER": "1000 per hour",
     "RATELIMIT_ANONYMOUS": "1000 per minute",
+    "RATELIMIT_MESSAGES": "1000 per 10 seconds",
+    "RATELIMIT_JOINS": "1000 per minute",
     "SOCKETIO_ASYNC_MODE": "threading",
     "SOCKETIO_MESSAGE_QUEUE": None,
     "REDIS_URL": None,
@@ -134,3 +136,54 @@ class AuthActions:
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
+
+
+@pytest.fixture
+def connect(app):
+    """Open a logged-in Socket.IO test client: connect("alice") -> client.
+
+    Registers the user on first use and logs in over the real API, so the
+    socket is authenticated by the session cookie (or by `token=True`).
+    """
+    from chatapp.extensions import socketio
+
+    opened = []
+
+    def factory(username="alice", password="correct horse", token=False):
+        http = app.test_client()
+        http.post("/api/auth/register", json={"username": username, "password": password})
+        login = http.post("/api/auth/login", json={"username": username, "password": password})
+        assert login.status_code == 200, login.get_json()
+        if token:
+            sock = socketio.test_client(app, auth={"token": login.get_json()["token"]})
+        else:
+            sock = socketio.test_client(app, flask_test_client=http)
+        sock.http = http
+        opened.append(sock)
+        return sock
+
+    yield factory
+    for sock in opened:
+        if sock.is_connected():
+            sock.disconnect()
+
+
+def ack(sock, event, *args):
+    """Emit `event` and return the server's acknowledgement."""
+    return sock.emit(event, *args, callback=True)
+
+
+def payload(event):
+    # Flask-SocketIO's test client stores "message" events unwrapped (it takes
+    # them for send() packets); every other event's args are a list.
+    return event["args"] if event["name"] in ("message", "json") else event["args"][0]
+
+
+def received(sock, name):
+    """Payloads of the events called `name` that `sock` received since last asked."""
+    return [payload(event) for event in sock.get_received() if event["name"] == name]
+
+
+def drain(*socks):
+    for sock in socks:
+        sock.get_received()

@@ -79,3 +79,7 @@ def count_memberships(user: User) -> int:
     return db.session.scalar(
         select(func.count()).select_from(Membership).where(Membership.user_id == user.id)
     )
+
+
+def room_name(room_id: int) -> str:
+    return db.session.get(Room, room_id).name

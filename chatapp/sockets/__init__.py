@@ -19,6 +19,11 @@ def message_queue_url(app: Flask) -> str | None:
 
 
 def init_app(app: Flask) -> None:
+    # Import the handlers before the first socketio.init_app: @socketio.on
+    # queues handlers for every later init_app only while no server exists;
+    # once one does, it binds them to that server (that one app) alone.
+    from chatapp.sockets import events  # noqa: F401
+
     origins = app.config["CORS_ORIGINS"] or None  # None: same origin only, never "*"
     # Every option is passed explicitly: init_app keeps options from an
     # earlier call, so an app without a queue must say message_queue=None.
@@ -33,4 +38,3 @@ def init_app(app: Flask) -> None:
         logger=False,
         engineio_logger=False,
     )
-    from chatapp.sockets import events  # noqa: F401  (registers the handlers)

@@ -1,1 +1,108 @@
-"""Socket.IO event handlers (the room protocol of docs/protocol.md)."""
+"""Socket.IO event handlers: the room protocol of docs/protocol.md.
+
+Thin: parse, call one service, ack. Errors become acks in `acks.acked`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import current_app, request, session
+from flask_login import current_user
+from sqlalchemy.exc import DBAPIError
+
+from chatapp.auth.tokens import read_token
+from chatapp.extensions import db, socketio
+from chatapp.models import User
+from chatapp.presence import local_sessions, presence
+from chatapp.presence.local import LocalSession
+from chatapp.schemas import HistoryQuery, RoomRef, SendMessage, parse
+from chatapp.services import chat
+from chatapp.services.accounts import load_session_user
+from chatapp.sockets.acks import acked
+
+log = logging.getLogger(__name__)
+
+
+def _authenticate(auth: Any) -> User | None:
+    """The user behind `auth: {"token"}`, a bearer header or the session cookie."""
+    if isinstance(auth, dict) and isinstance(auth.get("token"), str):
+        sid = read_token(auth["token"])
+        return load_session_user(sid) if sid else None
+    return current_user if current_user.is_authenticated else None
+
+
+@socketio.on("connect")
+def connect(auth: Any = None) -> None:
+    """A client connects with a session cookie or auth {"token"}; others are refused."""
+    try:
+        user = _authenticate(auth)
+        if user is None:
+            raise ConnectionRefusedError(
+                {"code": "unauthorized", "message": "Log in first: send auth {token} or a cookie."}
+            )
+        sessions = presence().connect(request.sid, user.username)
+    except DBAPIError:
+        db.session.rollback()
+        log.exception("database error during connect")
+        raise ConnectionRefusedError(
+            {"code": "unavailable", "message": "The service is temporarily unavailable."}
+        ) from None
+    if sessions > current_app.config["MAX_SESSIONS_PER_USER"]:
+        presence().disconnect(request.sid, user.username)
+        raise ConnectionRefusedError(
+            {
+                "code": "rate_limited",
+                "message": "Too many sessions open for this user; close one first.",
+                "retry_after": 60,
+            }
+        )
+    session["auth_session_id"] = user.auth_session_id
+    local_sessions().add(request.sid, LocalSession(user.id, user.username, user.auth_session_id))
+
+
+@socketio.on("disconnect")
+def disconnect(*reason: Any) -> None:
+    """The connection closed or was lost: the session leaves its rooms' presence."""
+    try:
+        chat.disconnect(request.sid)
+    except Exception:
+        log.exception("cleaning up a disconnected session failed")
+
+
+@socketio.on("join")
+@acked
+def join(user: User, data: Any) -> dict[str, Any]:
+    """Sent by a client to join a room. Acks with room, online, users, seq, history."""
+    return chat.join(user, request.sid, parse(RoomRef, data).room)
+
+
+@socketio.on("leave")
+@acked
+def leave(user: User, data: Any) -> dict[str, Any]:
+    """Sent by a client to leave a room. Acks with {"room"}."""
+    return chat.leave(user, request.sid, parse(RoomRef, data).room)
+
+
+@socketio.on("send")
+@acked
+def send(user: User, data: Any) -> dict[str, Any]:
+    """Sent by a client to post a message or run a #command. Acks with message or result."""
+    return chat.send(user, request.sid, parse(SendMessage, data))
+
+
+@socketio.on("history")
+@acked
+def history(user: User, data: Any) -> dict[str, Any]:
+    """Sent by a member to page through a room. Acks with {"room", "messages", "seq"}."""
+    return chat.history(user, parse(HistoryQuery, data))
+
+
+@socketio.on("*")
+def unknown_event(event: str, *args: Any) -> dict[str, Any]:
+    """Any other event: answered, so a client waiting on an ack is not left hanging."""
+    return {
+        "ok": False,
+        "error": {"code": "unknown_event", "message": "Unknown event; see docs/protocol.md."},
+    }

@@ -1,0 +1,48 @@
+"""Telling clients what happened, after the database has committed it.
+
+Services call these only after a successful commit, so no client ever sees a
+message that could still roll back. `socketio.emit(..., to=room)` reaches every
+session in the room on every server process (through the Redis queue when one
+is configured).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chatapp.extensions import socketio
+from chatapp.payloads import notice_payload, presence_payload
+from chatapp.presence import RoomChange
+
+
+def message_stored(payload: dict[str, Any]) -> None:
+    socketio.emit("message", payload, to=payload["room"])
+
+
+def presence_changed(change: RoomChange, event: str, skip_sid: str | None = None) -> None:
+    """Announce that `change.user` entered (first session) or left (last session)."""
+    if change.user is None:
+        return
+    payload = presence_payload(change.room, change.users, event, change.user)
+    socketio.emit("presence", payload, to=change.room, skip_sid=skip_sid)
+
+
+def users_gone(change: RoomChange) -> None:
+    """Announce users whose sessions expired (their server process died)."""
+    for user in change.gone:
+        payload = presence_payload(change.room, change.users, "leave", user)
+        socketio.emit("presence", payload, to=change.room)
+
+
+def notice(sid: str, room: str, text: str) -> None:
+    """A line for one session only, such as the welcome."""
+    socketio.emit("notice", notice_payload(room, text), to=sid)
+
+
+def enter_room(sid: str, room: str) -> None:
+    """Subscribe session `sid` to a room's broadcasts (works outside a handler)."""
+    socketio.server.enter_room(sid, room, namespace="/")
+
+
+def exit_room(sid: str, room: str) -> None:
+    socketio.server.leave_room(sid, room, namespace="/")

@@ -1,0 +1,151 @@
+"""The room protocol: join, leave, send, history, disconnect.
+
+Each function validates, writes and commits, and only then notifies. Answers
+are the ack bodies of docs/protocol.md (without "ok", added by the handler).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from chatapp import notify
+from chatapp.errors import NotInRoom, RateLimited
+from chatapp.models import Room, User
+from chatapp.payloads import message_payload
+from chatapp.presence import local_sessions, presence
+from chatapp.schemas import HistoryQuery, PostMessage, SendMessage, clean_message_text
+from chatapp.services import commands, limits, messages, queries, rooms
+
+HISTORY_ON_JOIN = 50
+
+
+def welcome_text(room: str, username: str, online: int) -> str:
+    people = "1 user" if online == 1 else f"{online} users"
+    return f"Welcome to #{room}, {username}. {people} online."
+
+
+def join(user: User, sid: str, room_name: str) -> dict[str, Any]:
+    """Join `room_name` (created on first join) with session `sid`."""
+    name = rooms.normalize_room_name(room_name)
+    session = local_sessions().get(sid)
+    if name not in session.rooms:
+        limits.spend("RATELIMIT_JOINS", f"user:{user.id}")
+    room = rooms.get_or_create_room(name, user)
+    if not rooms.is_member(user, room):
+        if rooms.count_memberships(user) >= current_app.config["MAX_ROOMS_PER_USER"]:
+            raise RateLimited(
+                retry_after=60,
+                message="You are in the most rooms allowed; leave one first.",
+            )
+        rooms.add_member(user, room)
+    history = queries.room_history(room, limit=HISTORY_ON_JOIN)
+    change = presence().join(sid, user.username, name)
+    session.rooms.add(name)
+    notify.enter_room(sid, name)
+    notify.users_gone(change)
+    if change.changed:
+        notify.presence_changed(change, "join", skip_sid=sid)
+    notify.notice(sid, name, welcome_text(name, user.username, change.online))
+    return {
+        "room": name,
+        "online": change.online,
+        "users": change.users,
+        "seq": room.last_seq,
+        "history": history,
+    }
+
+
+def leave(user: User, sid: str, room_name: str) -> dict[str, Any]:
+    """Leave `room_name`; the user stops being a member once no session is left in it."""
+    name = rooms.normalize_room_name(room_name)
+    session = local_sessions().get(sid)
+    if name not in session.rooms:
+        raise NotInRoom(f"You are not in #{name}.")
+    session.rooms.discard(name)
+    notify.exit_room(sid, name)
+    change = _leave_presence(sid, name)
+    if change.changed:
+        room = rooms.find_room(name)
+        if room is not None:
+            rooms.remove_member(user, room)
+    return {"room": name}
+
+
+def _leave_presence(sid: str, name: str):
+    change = presence().leave(sid, name)
+    notify.users_gone(change)
+    if change.changed:
+        notify.presence_changed(change, "leave")
+    return change
+
+
+def disconnect(sid: str) -> None:
+    """A session ended (closed, lost, or refused): clean up its presence.
+
+    Memberships stay, so a client that reconnects can resume with `history`.
+    """
+    session = local_sessions().pop(sid)
+    if session is None:
+        return
+    for name in list(session.rooms):
+        _leave_presence(sid, name)
+    presence().disconnect(sid, session.username)
+
+
+def joined_room(sid: str, room_name: str) -> Room:
+    """The room `room_name`, which session `sid` must have joined."""
+    name = rooms.normalize_room_name(room_name)
+    session = local_sessions().get(sid)
+    if name not in session.rooms:
+        raise NotInRoom(f"You are not in #{name}; join it first.")
+    return rooms.get_room(name)
+
+
+def send(user: User, sid: str, data: SendMessage) -> dict[str, Any]:
+    """Store a message and broadcast it, or run a #command. Idempotent per client_id."""
+    text = clean_message_text(data.text, current_app.config["MAX_MESSAGE_LENGTH"])
+    command = commands.parse(text)
+    if command is not None:
+        limits.spend("RATELIMIT_MESSAGES", f"user:{user.id}")
+        return commands.run(user, rooms.normalize_room_name(data.room), *command)
+    room = joined_room(sid, data.room)
+    payload, _ = post(user, room, text, data.client_id)
+    return {"message": payload}
+
+
+def send_over_http(user: User, room_name: str, data: PostMessage) -> tuple[dict[str, Any], bool]:
+    """The REST send: members only, same text rules and idempotency, same broadcast.
+
+    Returns (message payload, created).
+    """
+    text = clean_message_text(data.text, current_app.config["MAX_MESSAGE_LENGTH"])
+    room = rooms.get_room(room_name)
+    rooms.require_member(user, room)
+    return post(user, room, text, data.client_id)
+
+
+def post(user: User, room: Room, text: str, client_id: str | None) -> tuple[dict[str, Any], bool]:
+    """Store (idempotently), commit, then broadcast. Returns (payload, created)."""
+    if client_id is not None:
+        existing = messages.find_by_client_id(user, client_id)
+        if existing is not None:
+            # A retry: answer with the original, which was broadcast already,
+            # without spending the rate budget again.
+            room_name = rooms.room_name(existing.room_id)
+            return message_payload(existing, room_name, user.username), False
+    limits.spend("RATELIMIT_MESSAGES", f"user:{user.id}")
+    message, created = messages.store_message(user, room, text, client_id)
+    payload = message_payload(message, room.name, user.username)
+    if created:
+        notify.message_stored(payload)
+    return payload, created
+
+
+def history(user: User, query: HistoryQuery) -> dict[str, Any]:
+    """A page of a room's messages, for members only."""
+    room = rooms.get_room(query.room)
+    rooms.require_member(user, room)
+    items = queries.room_history(room, query.before_seq, query.after_seq, query.limit)
+    return {"room": room.name, "messages": items, "seq": room.last_seq}

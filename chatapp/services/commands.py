@@ -1,0 +1,116 @@
+"""#commands: typed as a message, answered in the ack, never stored or broadcast."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from chatapp.errors import BadRequest, UnknownCommand
+from chatapp.models import User
+from chatapp.presence import presence
+from chatapp.services import queries, rooms
+
+DEFAULT_PAGE = 20
+MAX_PAGE = 100
+
+# name -> (usage, description)
+HELP = {
+    "help": ("#help", "List the commands."),
+    "users": ("#users", "Who is online in this room."),
+    "rooms": ("#rooms [LIMIT] [AFTER]", "Rooms with their online counts, by name."),
+    "my_messages": (
+        "#my_messages [LIMIT] [BEFORE_ID]",
+        "Messages from the rooms you are a member of, newest page first.",
+    ),
+    "all_messages": (
+        "#all_messages [LIMIT] [BEFORE_ID]",
+        "Every message you sent, in any room, newest page first.",
+    ),
+    "history": ("#history [N] [BEFORE_SEQ]", "The last N messages of this room (N <= 100)."),
+}
+
+
+def parse(text: str) -> tuple[str, list[str]] | None:
+    """(name, args) when `text` is a command; None for an ordinary message.
+
+    A first word of '#' plus a word is a command; an unknown one is an error
+    rather than a message, so a typo is never posted to the room.
+    """
+    if not text.startswith("#"):
+        return None
+    first, *args = text.split()
+    name = first[1:].lower()
+    if not name:
+        return None
+    if name not in HELP:
+        known = ", ".join(usage.split()[0] for usage, _ in HELP.values())
+        raise UnknownCommand(f"Unknown command #{name}. Commands: {known}.")
+    return name, args
+
+
+def _int_arg(args: list[str], index: int, default: int | None, low: int, high: int) -> int | None:
+    if len(args) <= index:
+        return default
+    try:
+        value = int(args[index])
+    except ValueError:
+        raise BadRequest(f"{args[index]!r} is not a number.") from None
+    if not low <= value <= high:
+        raise BadRequest(f"{value} is out of range ({low} to {high}).")
+    return value
+
+
+def _help(user, room, args):
+    commands = [{"usage": usage, "description": text} for usage, text in HELP.values()]
+    return {"commands": commands}
+
+
+def _users(user, room, args):
+    change = presence().online(room)
+    return {"room": room, "online": change.online, "users": change.users}
+
+
+def _rooms(user, room, args):
+    limit = _int_arg(args, 0, DEFAULT_PAGE, 1, MAX_PAGE)
+    after = rooms.normalize_room_name(args[1]) if len(args) > 1 else None
+    items = queries.list_rooms(after, limit)
+    cursor = items[-1]["name"] if len(items) == limit else None
+    return {"rooms": items, "next_cursor": cursor}
+
+
+def _message_page(reader: Callable[..., list[dict[str, Any]]]):
+    def command(user, room, args):
+        limit = _int_arg(args, 0, DEFAULT_PAGE, 1, MAX_PAGE)
+        before = _int_arg(args, 1, None, 1, 2**63 - 1)
+        items = reader(user, before, limit)
+        return {"messages": items, "next_cursor": queries.next_cursor(items, limit, "id")}
+
+    return command
+
+
+def _history(user, room, args):
+    limit = _int_arg(args, 0, DEFAULT_PAGE, 1, MAX_PAGE)
+    before = _int_arg(args, 1, None, 1, 2**31 - 1)
+    found = rooms.get_room(room)
+    rooms.require_member(user, found)
+    items = queries.room_history(found, before_seq=before, limit=limit)
+    return {
+        "room": room,
+        "messages": items,
+        "next_cursor": queries.next_cursor(items, limit, "seq"),
+    }
+
+
+RUNNERS = {
+    "help": _help,
+    "users": _users,
+    "rooms": _rooms,
+    "my_messages": _message_page(queries.member_rooms_messages),
+    "all_messages": _message_page(queries.user_messages),
+    "history": _history,
+}
+
+
+def run(user: User, room: str, name: str, args: list[str]) -> dict[str, Any]:
+    """Run command `name` in the context of `room`; the ack body."""
+    return {"command": name, "result": RUNNERS[name](user, room, args)}

@@ -1,0 +1,79 @@
+"""Reading messages and rooms: the read side shared by socket, commands and REST."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from chatapp.extensions import db
+from chatapp.models import Membership, Message, Room, User
+from chatapp.payloads import message_payload, room_payload
+from chatapp.presence import presence
+
+
+def _messages(query) -> list[dict[str, Any]]:
+    rows = db.session.execute(query).all()
+    return [message_payload(message, room_name, author) for message, author, room_name in rows]
+
+
+def _base():
+    return (
+        select(Message, User.username, Room.name)
+        .join(Room, Room.id == Message.room_id)
+        .outerjoin(User, User.id == Message.user_id)
+    )
+
+
+def room_history(
+    room: Room, before_seq: int | None = None, after_seq: int | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """Up to `limit` messages of `room`, oldest first.
+
+    With `after_seq`: the first ones after it (resuming). Otherwise the newest
+    ones, before `before_seq` if given (paging back).
+    """
+    query = _base().where(Message.room_id == room.id)
+    if after_seq is not None:
+        query = query.where(Message.seq > after_seq)
+    if before_seq is not None:
+        query = query.where(Message.seq < before_seq)
+    if after_seq is not None:
+        return _messages(query.order_by(Message.seq).limit(limit))
+    newest = _messages(query.order_by(Message.seq.desc()).limit(limit))
+    return newest[::-1]
+
+
+def user_messages(user: User, before_id: int | None, limit: int) -> list[dict[str, Any]]:
+    """Messages `user` sent in any room, a page going back in time, oldest first."""
+    query = _base().where(Message.user_id == user.id)
+    if before_id is not None:
+        query = query.where(Message.id < before_id)
+    return _messages(query.order_by(Message.id.desc()).limit(limit))[::-1]
+
+
+def member_rooms_messages(user: User, before_id: int | None, limit: int) -> list[dict[str, Any]]:
+    """Messages from every room `user` is a member of, a page back in time, oldest first."""
+    rooms = select(Membership.room_id).where(Membership.user_id == user.id)
+    query = _base().where(Message.room_id.in_(rooms))
+    if before_id is not None:
+        query = query.where(Message.id < before_id)
+    return _messages(query.order_by(Message.id.desc()).limit(limit))[::-1]
+
+
+def list_rooms(after_name: str | None, limit: int) -> list[dict[str, Any]]:
+    """Rooms by name with their online counts, a page after `after_name`."""
+    query = select(Room).order_by(Room.name).limit(limit)
+    if after_name:
+        query = query.where(Room.name > after_name)
+    rooms = db.session.scalars(query).all()
+    counts = presence().online_counts([room.name for room in rooms])
+    return [room_payload(room, counts.get(room.name, 0)) for room in rooms]
+
+
+def next_cursor(items: list[dict[str, Any]], limit: int, key: str) -> Any:
+    """The cursor for the page after a full one (None once a page comes back short).
+
+    Pages are oldest first, so the cursor going back in time is the first item's.
+    """
+    return items[0][key] if items and len(items) == limit else None
