@@ -73,13 +73,16 @@ def describe(error: ValidationError) -> str:
     return f"{field}: {first['msg']}."
 
 
-def parse(model: type[Model], data: Any) -> Model:
-    """Validate `data` against `model` or raise BadRequest / ValidationFailed."""
+def parse(model: type[Model], data: Any, strict: bool = True) -> Model:
+    """Validate `data` against `model` or raise BadRequest / ValidationFailed.
+
+    `strict=False` is for query strings, where every value arrives as text.
+    """
     if not isinstance(data, dict):
         raise BadRequest("The payload must be a JSON object.")
     check_text_hygiene(data)
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, strict=strict)
     except ValidationError as error:
         raise ValidationFailed(describe(error)) from None
 
@@ -109,7 +112,7 @@ class PostMessage(Strict):
 
 
 class HistoryQuery(Strict):
-    room: str
+    room: str = ""
     before_seq: int | None = Field(default=None, ge=1, le=MAX_SEQ)
     after_seq: int | None = Field(default=None, ge=0, le=MAX_SEQ)
     limit: int = Field(default=50, ge=1, le=100)
@@ -131,3 +134,15 @@ def clean_message_text(text: str, max_length: int) -> str:
     if len(text) > max_length:
         raise TooLong(f"Messages are at most {max_length} characters.")
     return text
+
+
+class PageQuery(Strict):
+    """?before_id=&limit= for message lists that page back in time."""
+
+    before_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    limit: int = Field(default=50, ge=1, le=100)
+
+
+class RoomsQuery(Strict):
+    after: str | None = None
+    limit: int = Field(default=50, ge=1, le=100)

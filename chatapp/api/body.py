@@ -35,3 +35,9 @@ def json_body() -> object:
 def body_as(model: type[Model]) -> Model:
     """The request body validated against `model`."""
     return parse(model, json_body())
+
+
+def query_as(model: type[Model]) -> Model:
+    """The query string validated against `model` (numbers arrive as text)."""
+    args = request.args.to_dict()
+    return parse(model, args, strict=False)

@@ -26,12 +26,8 @@ def welcome_text(room: str, username: str, online: int) -> str:
     return f"Welcome to #{room}, {username}. {people} online."
 
 
-def join(user: User, sid: str, room_name: str) -> dict[str, Any]:
-    """Join `room_name` (created on first join) with session `sid`."""
-    name = rooms.normalize_room_name(room_name)
-    session = local_sessions().get(sid)
-    if name not in session.rooms:
-        limits.spend("RATELIMIT_JOINS", f"user:{user.id}")
+def _become_member(user: User, name: str) -> Room:
+    """The room `name` (created on first use), with `user` a member, within the cap."""
     room = rooms.get_or_create_room(name, user)
     if not rooms.is_member(user, room):
         if rooms.count_memberships(user) >= current_app.config["MAX_ROOMS_PER_USER"]:
@@ -40,6 +36,24 @@ def join(user: User, sid: str, room_name: str) -> dict[str, Any]:
                 message="You are in the most rooms allowed; leave one first.",
             )
         rooms.add_member(user, room)
+    return room
+
+
+def join_over_http(user: User, room_name: str) -> dict[str, Any]:
+    """Membership without a live session, for scripts that post over REST."""
+    name = rooms.normalize_room_name(room_name)
+    limits.spend("RATELIMIT_JOINS", f"user:{user.id}")
+    room = _become_member(user, name)
+    return {"room": room.name, "seq": room.last_seq}
+
+
+def join(user: User, sid: str, room_name: str) -> dict[str, Any]:
+    """Join `room_name` (created on first join) with session `sid`."""
+    name = rooms.normalize_room_name(room_name)
+    session = local_sessions().get(sid)
+    if name not in session.rooms:
+        limits.spend("RATELIMIT_JOINS", f"user:{user.id}")
+    room = _become_member(user, name)
     history = queries.room_history(room, limit=HISTORY_ON_JOIN)
     change = presence().join(sid, user.username, name)
     session.rooms.add(name)

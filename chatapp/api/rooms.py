@@ -1,0 +1,45 @@
+"""Rooms and their messages over REST: the same rules as the socket protocol."""
+
+from __future__ import annotations
+
+from flask import jsonify
+from flask_login import current_user, login_required
+
+from chatapp.api import bp
+from chatapp.api.body import body_as, query_as
+from chatapp.schemas import HistoryQuery, PostMessage, RoomsQuery
+from chatapp.services import chat, queries, rooms
+
+
+@bp.get("/rooms")
+@login_required
+def list_rooms():
+    """Rooms by name with online counts: ?limit=&after=<name>."""
+    query = query_as(RoomsQuery)
+    after = rooms.normalize_room_name(query.after) if query.after else None
+    items = queries.list_rooms(after, query.limit)
+    cursor = items[-1]["name"] if len(items) == query.limit else None
+    return jsonify({"rooms": items, "next_cursor": cursor})
+
+
+@bp.post("/rooms/<room>/join")
+@login_required
+def join_room(room: str):
+    """Become a member of a room (created on first join), as a script would."""
+    return jsonify(chat.join_over_http(current_user, room))
+
+
+@bp.get("/rooms/<room>/messages")
+@login_required
+def room_messages(room: str):
+    """A page of a room's messages, oldest first: ?before_seq=|after_seq=&limit=."""
+    query = query_as(HistoryQuery).model_copy(update={"room": room})
+    return jsonify(chat.history(current_user, query))
+
+
+@bp.post("/rooms/<room>/messages")
+@login_required
+def post_message(room: str):
+    """Send over HTTP: 201 with the message, or 200 with the original on a repeated client_id."""
+    payload, created = chat.send_over_http(current_user, room, body_as(PostMessage))
+    return jsonify({"message": payload}), 201 if created else 200

@@ -1,0 +1,116 @@
+"""Socket rate limits: budgets in the limiter's storage, caps, flood disconnects."""
+
+import pytest
+
+from chatapp.extensions import socketio
+from tests.conftest import ack
+
+
+@pytest.fixture
+def limited(make_app):
+    """An app with tight socket limits and a connect() for it."""
+    opened = []
+
+    def build(**limits):
+        app = make_app(**limits)
+
+        def connect(username="alice"):
+            http = app.test_client()
+            body = {"username": username, "password": "correct horse"}
+            http.post("/api/auth/register", json=body)
+            assert http.post("/api/auth/login", json=body).status_code == 200
+            sock = socketio.test_client(app, flask_test_client=http)
+            opened.append(sock)
+            return sock
+
+        return connect
+
+    yield build
+    for sock in opened:
+        if sock.is_connected():
+            sock.disconnect()
+
+
+def refusal(reply):
+    assert reply["ok"] is False
+    assert reply["error"]["code"] == "rate_limited"
+    assert isinstance(reply["error"]["retry_after"], int) and reply["error"]["retry_after"] >= 1
+    return reply["error"]
+
+
+def test_message_budget_per_user(limited):
+    connect = limited(RATELIMIT_MESSAGES="3 per 10 seconds")
+    alice1, alice2, bob = connect("alice"), connect("alice"), connect("bob")
+    for sock in (alice1, alice2, bob):
+        ack(sock, "join", {"room": "general"})
+    for n in range(3):
+        assert ack(alice1, "send", {"room": "general", "text": f"m{n}"})["ok"]
+    # The budget is the user's, not the socket's.
+    assert refusal(ack(alice2, "send", {"room": "general", "text": "over"}))["retry_after"] <= 10
+    assert ack(bob, "send", {"room": "general", "text": "bob is fine"})["ok"]
+
+
+def test_retries_of_a_stored_message_cost_nothing(limited):
+    connect = limited(RATELIMIT_MESSAGES="2 per 10 seconds")
+    alice = connect()
+    ack(alice, "join", {"room": "general"})
+    first = ack(alice, "send", {"room": "general", "text": "hi", "client_id": "c1"})
+    for _ in range(3):
+        assert ack(alice, "send", {"room": "general", "text": "hi", "client_id": "c1"}) == first
+
+
+def test_join_budget_per_user(limited):
+    connect = limited(RATELIMIT_JOINS="2 per minute")
+    alice = connect()
+    assert ack(alice, "join", {"room": "a"})["ok"]
+    assert ack(alice, "join", {"room": "b"})["ok"]
+    refusal(ack(alice, "join", {"room": "c"}))
+    # Re-joining a room this session is already in costs nothing.
+    assert ack(alice, "join", {"room": "a"})["ok"]
+
+
+def test_rooms_per_user_cap(limited):
+    connect = limited(MAX_ROOMS_PER_USER=2)
+    alice = connect()
+    ack(alice, "join", {"room": "a"})
+    ack(alice, "join", {"room": "b"})
+    refusal(ack(alice, "join", {"room": "c"}))
+    ack(alice, "leave", {"room": "a"})
+    assert ack(alice, "join", {"room": "c"})["ok"]
+
+
+def test_sessions_per_user_cap(limited):
+    connect = limited(MAX_SESSIONS_PER_USER=2)
+    first, second = connect(), connect()
+    assert first.is_connected() and second.is_connected()
+    third = connect()
+    assert not third.is_connected()
+    assert connect("bob").is_connected()
+    second.disconnect()
+    assert connect().is_connected()
+
+
+def test_a_flooding_socket_is_disconnected(limited):
+    connect = limited(RATELIMIT_MESSAGES="2 per minute", RATELIMIT_FLOOD="5 per minute")
+    alice, bob = connect("alice"), connect("bob")
+    for sock in (alice, bob):
+        ack(sock, "join", {"room": "general"})
+    replies = []
+    for n in range(20):
+        if not alice.is_connected():
+            break
+        replies.append(ack(alice, "send", {"room": "general", "text": f"flood {n}"}))
+    assert not alice.is_connected()
+    assert sum(1 for r in replies if r and r["ok"]) == 2
+    assert bob.is_connected()  # only the offender is cut off
+
+
+def test_ratelimit_enabled_false_turns_socket_limits_off(limited):
+    connect = limited(
+        RATELIMIT_ENABLED=False, RATELIMIT_MESSAGES="1 per minute", RATELIMIT_JOINS="1 per minute"
+    )
+    alice = connect()
+    for room in ("a", "b", "c"):
+        assert ack(alice, "join", {"room": room})["ok"]
+    for n in range(5):
+        assert ack(alice, "send", {"room": "a", "text": f"m{n}"})["ok"]
