@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 
 import pytest
 
@@ -43,3 +44,72 @@ def require(service: str, reachable: bool) -> None:
     if IN_CI:
         pytest.fail(message + " -- under CI every service must be up", pytrace=False)
     pytest.skip(message)
+
+
+class RedisServer:
+    """A private redis-server on a free loopback port, which tests may stop and restart."""
+
+    def __init__(self, directory):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.directory = directory
+        self.process = None
+
+    def start(self) -> RedisServer:
+        import shutil
+        import subprocess
+
+        executable = shutil.which("redis-server")
+        require("redis-server (binary)", executable is not None)
+        self.process = subprocess.Popen(
+            [
+                executable,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        from tests.server import wait_for
+
+        wait_for(lambda: port_open("127.0.0.1", self.port, 0.2), 10, 0.05, "redis-server")
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+def create_postgres_database(prefix: str = "chatapp_e2e") -> tuple[str, Callable[[], None]]:
+    """A new empty database on the machine's PostgreSQL: (url, drop)."""
+    import uuid
+
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    from chatapp.config import postgres_driver
+
+    admin = make_url(POSTGRES_ADMIN_URL)
+    require("PostgreSQL", port_open(admin.host or "127.0.0.1", admin.port or 5432))
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(
+        postgres_driver(admin.render_as_string(hide_password=False)), isolation_level="AUTOCOMMIT"
+    )
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+    return postgres_driver(admin.set(database=name).render_as_string(hide_password=False)), drop

@@ -19,14 +19,15 @@ class MemoryPresence:
     def connect(self, sid: str, user: str) -> int:
         """Register a session of `user`; return how many live sessions it has."""
         with self._lock:
-            self._sessions[user][sid] = ""
-            return len(self._sessions[user])
+            self._sessions[user.lower()][sid] = ""
+            return len(self._sessions[user.lower()])
 
     def disconnect(self, sid: str, user: str) -> None:
         with self._lock:
-            self._sessions[user].pop(sid, None)
-            if not self._sessions[user]:
-                del self._sessions[user]
+            sessions = self._sessions.get(user.lower(), {})
+            sessions.pop(sid, None)
+            if not sessions:
+                self._sessions.pop(user.lower(), None)
 
     def join(self, sid: str, user: str, room: str) -> RoomChange:
         with self._lock:

@@ -10,9 +10,11 @@ from typing import Any
 
 from flask import current_app, request, session
 from flask_login import current_user
+from flask_socketio import ConnectionRefusedError as SocketRefused
 from sqlalchemy.exc import DBAPIError
 
 from chatapp.auth.tokens import read_token
+from chatapp.errors import ChatError, RateLimited, Unauthorized, Unavailable
 from chatapp.extensions import db, socketio
 from chatapp.models import User
 from chatapp.presence import local_sessions, presence
@@ -23,6 +25,13 @@ from chatapp.services.accounts import load_session_user
 from chatapp.sockets.acks import acked
 
 log = logging.getLogger(__name__)
+
+
+# SocketRefused is python-socketio's ConnectionRefusedError, not the builtin of
+# the same name: raising the builtin refuses too, but drops the error data.
+def refuse(error: ChatError) -> SocketRefused:
+    """A connect refusal: socket.io clients see err.message and err.data = {code, message}."""
+    return SocketRefused(error.message, error.to_dict())
 
 
 def _authenticate(auth: Any) -> User | None:
@@ -39,25 +48,15 @@ def connect(auth: Any = None) -> None:
     try:
         user = _authenticate(auth)
         if user is None:
-            raise ConnectionRefusedError(
-                {"code": "unauthorized", "message": "Log in first: send auth {token} or a cookie."}
-            )
+            raise refuse(Unauthorized("Log in first: send auth {token} or the session cookie."))
         sessions = presence().connect(request.sid, user.username)
     except DBAPIError:
         db.session.rollback()
         log.exception("database error during connect")
-        raise ConnectionRefusedError(
-            {"code": "unavailable", "message": "The service is temporarily unavailable."}
-        ) from None
+        raise refuse(Unavailable()) from None
     if sessions > current_app.config["MAX_SESSIONS_PER_USER"]:
         presence().disconnect(request.sid, user.username)
-        raise ConnectionRefusedError(
-            {
-                "code": "rate_limited",
-                "message": "Too many sessions open for this user; close one first.",
-                "retry_after": 60,
-            }
-        )
+        raise refuse(RateLimited(60, "Too many sessions open for this user; close one first."))
     session["auth_session_id"] = user.auth_session_id
     local_sessions().add(request.sid, LocalSession(user.id, user.username, user.auth_session_id))
 

@@ -1,0 +1,156 @@
+"""Two real server processes sharing Redis and PostgreSQL, with real clients."""
+
+import uuid
+
+import pytest
+import requests
+
+from tests.conftest import FAST_HASH
+from tests.realtime import ChatClient, login
+from tests.server import ServerProcess
+from tests.services import RedisServer, create_postgres_database
+
+TTL, REFRESH = 6, 2  # shortened so the crash test runs in seconds, not a minute
+
+
+@pytest.fixture(scope="module")
+def backing(tmp_path_factory):
+    """A private Redis and an empty PostgreSQL database for this module."""
+    redis_server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    url, drop = create_postgres_database()
+    yield redis_server, url
+    redis_server.stop()
+    drop()
+
+
+@pytest.fixture
+def servers(backing, tmp_path):
+    """Servers A and B: one database, one Redis queue, presence and limits."""
+    redis_server, database_url = backing
+    env = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_server.url,
+        "SECRET_KEY": "multi-" + "p" * 40,
+        "PASSWORD_HASH_METHOD": FAST_HASH,
+        "PRESENCE_TTL": str(TTL),
+        "PRESENCE_REFRESH": str(REFRESH),
+        "RATELIMIT_MESSAGES": "1000 per 10 seconds",
+        "RATELIMIT_JOINS": "5 per minute",
+        "RATELIMIT_REGISTER": "1000 per hour",
+        "RATELIMIT_ANONYMOUS": "1000 per minute",
+    }
+    # A first: it applies the migrations B then finds done.
+    a = ServerProcess(env, log_path=tmp_path / "a.log").start()
+    b = ServerProcess(env, log_path=tmp_path / "b.log").start()
+    yield a, b
+    for server in (a, b):
+        server.stop()
+
+
+@pytest.fixture
+def clients():
+    opened = []
+
+    def open_client(server, username, token=None):
+        client = ChatClient(server.url, token or login(server.url, username)).connect()
+        opened.append(client)
+        return client
+
+    yield open_client
+    for client in opened:
+        client.close()
+
+
+def name(base):
+    return f"{base}{uuid.uuid4().hex[:6]}"
+
+
+def online(server, room, token):
+    rooms = requests.get(
+        f"{server.url}/api/rooms?limit=100",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    ).json()["rooms"]
+    return next(r["online"] for r in rooms if r["name"] == room)
+
+
+def test_clients_of_two_processes_chat_and_share_presence(servers, clients):
+    a, b = servers
+    room = name("r")
+    alice, bob = clients(a, name("alice")), clients(b, name("bob"))
+    assert alice.call("join", {"room": room})["online"] == 1
+    joined = bob.call("join", {"room": room})
+    assert joined["online"] == 2  # bob's process sees alice, who is on the other one
+    bob_name = joined["users"][1] if joined["users"][0] != joined["users"][1] else None
+    alice.wait_for("presence", lambda e: e["event"] == "join" and e["online"] == 2)
+    sent = bob.call("send", {"room": room, "text": "across processes", "client_id": "x1"})
+    assert sent["ok"]
+    assert alice.wait_for("message", lambda m: m["id"] == sent["message"]["id"]) == sent["message"]
+    assert bob.wait_for("message", lambda m: m["id"] == sent["message"]["id"])
+    assert online(a, room, alice.token) == online(b, room, bob.token) == 2
+    assert bob_name in joined["users"]
+
+
+def test_a_killed_process_sessions_vanish_within_60_seconds(servers, clients):
+    a, b = servers
+    room = name("r")
+    alice = clients(a, name("alice"))
+    carol_name = name("carol")
+    carol = clients(b, carol_name)
+    alice.call("join", {"room": room})
+    assert carol.call("join", {"room": room})["online"] == 2
+    b.kill()  # SIGKILL: no disconnect handler runs, nothing is cleaned up
+    left = alice.wait_for(
+        "presence", lambda e: e["event"] == "leave" and e["user"] == carol_name, timeout=60
+    )
+    assert left["online"] == 1
+    assert online(a, room, alice.token) == 1
+
+
+def test_reconnecting_client_resumes_with_no_gap_and_no_duplicate(servers, clients):
+    a, b = servers
+    room = name("r")
+    alice = clients(a, name("alice"))
+    bob_token = login(b.url, name("bob"))
+    bob = clients(b, None, token=bob_token)
+    alice.call("join", {"room": room})
+    bob.call("join", {"room": room})
+    for n in range(3):
+        alice.call("send", {"room": room, "text": f"live {n}"})
+    bob.wait_for("message", lambda m: m["seq"] == 3)
+    b.kill()
+    for n in range(3):  # sent while bob is away: stored, but never delivered to him
+        assert alice.call("send", {"room": room, "text": f"missed {n}"})["ok"]
+    seen = [m["seq"] for m in bob.received("message")]
+    again = clients(a, None, token=bob_token)  # the client reconnects to the surviving process
+    rejoin = again.call("join", {"room": room})
+    resumed = again.call("history", {"room": room, "after_seq": max(seen)})
+    assert resumed["ok"] and rejoin["seq"] == 6
+    everything = seen + [m["seq"] for m in resumed["messages"]]
+    assert everything == [1, 2, 3, 4, 5, 6]
+    assert [m["text"] for m in resumed["messages"]] == ["missed 0", "missed 1", "missed 2"]
+
+
+def test_rate_limits_are_shared_between_processes(servers, clients):
+    a, b = servers
+    user = name("limited")
+    token = login(a.url, user)
+    on_a, on_b = clients(a, None, token=token), clients(b, None, token=token)
+    replies = [(on_a if n % 2 else on_b).call("join", {"room": f"j{n}"}) for n in range(6)]
+    assert [r["ok"] for r in replies] == [True] * 5 + [False]
+    assert replies[-1]["error"]["code"] == "rate_limited"
+
+
+def test_connect_without_credentials_is_refused_with_the_error_shape(servers):
+    import socketio
+
+    a, _ = servers
+    client = socketio.Client(reconnection=False)
+    errors = []
+    client.on("connect_error", errors.append)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(a.url, auth={"token": "nope"}, transports=["websocket"], wait_timeout=5)
+    # socket.io clients get err.message and err.data; data has the one error shape.
+    [error] = errors
+    assert error["data"]["code"] == "unauthorized"
+    assert error["data"]["message"] == error["message"]
