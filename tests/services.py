@@ -113,3 +113,59 @@ def create_postgres_database(prefix: str = "chatapp_e2e") -> tuple[str, Callable
         engine.dispose()
 
     return postgres_driver(admin.set(database=name).render_as_string(hide_password=False)), drop
+
+
+class PostgresServer:
+    """A private PostgreSQL cluster on a free port, which tests may stop and start.
+
+    PostgreSQL refuses to run as root, so the cluster runs as the `postgres`
+    system user (through runuser) when the tests run as root.
+    """
+
+    def __init__(self) -> None:
+        import glob
+        import shutil
+        import tempfile
+
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+        self.bin = os.path.dirname(found[-1]) if found else None
+        if self.bin is None and shutil.which("pg_ctl"):
+            self.bin = os.path.dirname(shutil.which("pg_ctl"))
+        require("PostgreSQL server binaries (pg_ctl)", self.bin is not None)
+        self.port = free_port()
+        # Not under pytest's tmp_path: that is private to root, and the cluster
+        # runs as the postgres user.
+        self.directory = tempfile.mkdtemp(prefix="chatapp-pg-")
+        self.data = os.path.join(self.directory, "data")
+        self.url = f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *command: str) -> None:
+        import subprocess
+
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run([*prefix, *command], check=True, capture_output=True, timeout=60)
+
+    def init(self) -> PostgresServer:
+        import shutil
+
+        if os.geteuid() == 0:
+            shutil.chown(self.directory, "postgres")
+        self._run(f"{self.bin}/initdb", "-D", self.data, "-A", "trust", "-U", "postgres")
+        return self.start()
+
+    def start(self) -> PostgresServer:
+        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+        log = os.path.join(self.directory, "postgres.log")
+        self._run(f"{self.bin}/pg_ctl", "-D", self.data, "-o", options, "-l", log, "-w", "start")
+        return self
+
+    def stop(self) -> None:
+        """A fast shutdown: open connections are cut, as in a real outage."""
+        if os.path.exists(os.path.join(self.data, "postmaster.pid")):
+            self._run(f"{self.bin}/pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
+
+    def destroy(self) -> None:
+        import shutil
+
+        self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)

@@ -57,3 +57,41 @@ def test_production_mode_refuses_a_missing_secret_key(tmp_path):
     with pytest.raises(AssertionError, match="exited"):
         proc.start(timeout=20)
     assert "SECRET_KEY" in (tmp_path / "server.log").read_text()
+
+
+def _connects(server, origin):
+    import socketio
+
+    from tests.realtime import login
+
+    token = login(server.url, "origin-user")
+    # websocket-client sends its own Origin header; its `origin` option sets it.
+    client = socketio.Client(reconnection=False, websocket_extra_options={"origin": origin})
+    try:
+        client.connect(server.url, auth={"token": token}, transports=["websocket"], wait_timeout=5)
+    except socketio.exceptions.ConnectionError:
+        return False
+    client.disconnect()
+    return True
+
+
+def test_websocket_from_a_foreign_origin_is_refused(server):
+    assert _connects(server, server.url)  # same origin
+    assert not _connects(server, "http://evil.example")
+    assert not _connects(server, "null")
+
+
+def test_configured_origins_are_allowed_and_nothing_else(tmp_path):
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cors.db'}",
+        "SECRET_KEY": "cors-" + "c" * 40,
+        "PASSWORD_HASH_METHOD": FAST_HASH,
+        "CORS_ORIGINS": "https://chat.example.com, https://ops.example.com",
+    }
+    proc = ServerProcess(env, log_path=tmp_path / "server.log").start()
+    try:
+        assert _connects(proc, "https://chat.example.com")
+        assert _connects(proc, "https://ops.example.com")
+        assert not _connects(proc, "https://evil.example.com")
+    finally:
+        proc.stop()

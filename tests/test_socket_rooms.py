@@ -190,3 +190,17 @@ def test_token_authenticated_socket(connect):
     sock = connect("alice", token=True)
     assert sock.is_connected()
     assert ack(sock, "join", {"room": "general"})["users"] == ["alice"]
+
+
+def test_bearer_header_on_the_handshake_authenticates(app, connect):
+    from chatapp.extensions import socketio
+
+    token = (
+        connect("alice", token=True)
+        .http.post("/api/auth/login", json={"username": "alice", "password": "correct horse"})
+        .get_json()["token"]
+    )
+    sock = socketio.test_client(app, headers={"Authorization": f"Bearer {token}"})
+    assert sock.is_connected()
+    assert ack(sock, "join", {"room": "general"})["users"] == ["alice"]
+    sock.disconnect()
