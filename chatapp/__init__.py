@@ -27,10 +27,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from chatapp import (
         database,
         errors,
+        events,
         health,
         models,  # noqa: F401  (registers the tables for migrations)
         presence,
         sockets,
+        tracing,
     )
     from chatapp.auth import login
     from chatapp.extensions import db, limiter, migrate
@@ -49,7 +51,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     login.init_app(app)
     limiter.init_app(app)
     errors.register_error_handlers(app)
+    tracing.init_app(app)
     presence.init_app(app)
+    events.init_app(app)
     sockets.init_app(app)
 
     from chatapp.api import bp as api_bp

@@ -10,28 +10,39 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatapp.extensions import socketio
+from chatapp import events
+from chatapp.events import outbox
+from chatapp.extensions import db, socketio
 from chatapp.payloads import notice_payload, presence_payload
 from chatapp.presence import RoomChange
 
 
 def message_stored(payload: dict[str, Any]) -> None:
+    """A message was committed (its NATS event with it): deliver it live."""
     socketio.emit("message", payload, to=payload["room"])
+    events.wake()
+
+
+def _presence(payload: dict[str, Any], skip_sid: str | None = None) -> None:
+    if outbox.enabled():
+        # Presence has no other row to commit with: its event commits alone.
+        outbox.add(outbox.room_subject(payload["room"], "presence"), "presence.changed", payload)
+        db.session.commit()
+        events.wake()
+    socketio.emit("presence", payload, to=payload["room"], skip_sid=skip_sid)
 
 
 def presence_changed(change: RoomChange, event: str, skip_sid: str | None = None) -> None:
     """Announce that `change.user` entered (first session) or left (last session)."""
     if change.user is None:
         return
-    payload = presence_payload(change.room, change.users, event, change.user)
-    socketio.emit("presence", payload, to=change.room, skip_sid=skip_sid)
+    _presence(presence_payload(change.room, change.users, event, change.user), skip_sid)
 
 
 def users_gone(change: RoomChange) -> None:
     """Announce users whose sessions expired (their server process died)."""
     for user in change.gone:
-        payload = presence_payload(change.room, change.users, "leave", user)
-        socketio.emit("presence", payload, to=change.room)
+        _presence(presence_payload(change.room, change.users, "leave", user))
 
 
 def notice(sid: str, room: str, text: str) -> None:

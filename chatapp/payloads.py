@@ -10,6 +10,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chatapp.models import Message, Room, User
+from chatapp.models.types import utcnow
+
+#: Version of the NATS event envelope; bumped on incompatible changes.
+EVENT_SCHEMA = 1
 
 
 def isoformat(moment: datetime) -> str:
@@ -52,3 +56,15 @@ def notice_payload(room: str, text: str) -> dict[str, Any]:
 
 def room_payload(room: Room, online: int) -> dict[str, Any]:
     return {"name": room.name, "online": online, "created": isoformat(room.created_at)}
+
+
+def event_envelope(event_id: str, event_type: str, trace_id: str, data: dict[str, Any]) -> dict:
+    """The NATS form of an event; `data` is the same object sockets and REST carry."""
+    return {
+        "schema": EVENT_SCHEMA,
+        "id": event_id,
+        "type": event_type,
+        "ts": isoformat(utcnow()),
+        "trace_id": trace_id,
+        "data": data,
+    }

@@ -35,10 +35,17 @@ def presence_upkeep(app: Flask) -> None:
 
 
 def start_background_work(app: Flask) -> None:
-    """Start the per-process background tasks."""
+    """Start the per-process background tasks: presence upkeep, the NATS relay."""
     _running[id(app)] = True
     socketio.start_background_task(presence_upkeep, app)
+    relay = app.extensions.get("chatapp.relay")
+    if relay is not None:
+        relay.start()
 
 
 def stop_background_work(app: Flask) -> None:
+    """Stop them; the relay first publishes what it can of its backlog."""
     _running[id(app)] = False
+    relay = app.extensions.get("chatapp.relay")
+    if relay is not None:
+        relay.stop()

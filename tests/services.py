@@ -169,3 +169,48 @@ class PostgresServer:
 
         self.stop()
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class NatsServer:
+    """A private nats-server (JetStream on) on a free port; stop and start keep its store."""
+
+    def __init__(self, directory, *args: str, port: int | None = None) -> None:
+        import shutil
+
+        self.executable = shutil.which("nats-server") or "/usr/sbin/nats-server"
+        require("nats-server (binary)", os.path.exists(self.executable))
+        self.port = port or free_port()
+        self.directory = str(directory)
+        self.args = list(args)
+        self.url = f"nats://127.0.0.1:{self.port}"
+        self.process = None
+
+    def start(self, *args: str) -> NatsServer:
+        """Start, optionally with other auth arguments than before (same port, same store)."""
+        import subprocess
+
+        from tests.server import wait_for
+
+        if args:
+            self.args = list(args)
+        command = [
+            self.executable,
+            "-a",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-js",
+            "-sd",
+            self.directory,
+            *self.args,
+        ]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_for(lambda: port_open("127.0.0.1", self.port, 0.2), 15, 0.05, "nats-server")
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(15)

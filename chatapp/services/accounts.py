@@ -9,11 +9,14 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from chatapp import events
 from chatapp.auth.passwords import hash_password, verify_password
 from chatapp.errors import Conflict, Forbidden, InvalidCredentials, NotFound
+from chatapp.events import outbox
 from chatapp.extensions import db
 from chatapp.models import AuthSession, User
 from chatapp.models.types import utcnow
+from chatapp.payloads import user_payload
 
 
 def name_key(username: str) -> str:
@@ -46,11 +49,14 @@ def register(username: str, password: str, *, is_admin: bool = False) -> User:
     )
     db.session.add(user)
     try:
+        db.session.flush()
+        outbox.add(outbox.USER_CREATED, "user.created", user_payload(user))
         db.session.commit()
     except IntegrityError:
         # Another request registered the same name between our check and commit.
         db.session.rollback()
         raise Conflict("That username is taken.") from None
+    events.wake()
     return user
 
 

@@ -14,8 +14,10 @@ import uuid
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from chatapp.events import outbox
 from chatapp.extensions import db
 from chatapp.models import Message, Room, User
+from chatapp.payloads import message_payload
 
 
 def find_by_client_id(user: User, client_id: str) -> Message | None:
@@ -45,6 +47,13 @@ def store_message(
     message = Message(room_id=room.id, seq=seq, user_id=user.id, text=text, client_id=client_id)
     db.session.add(message)
     try:
+        db.session.flush()  # assigns the id the event needs
+        # Same transaction: the event exists if and only if the message does.
+        outbox.add(
+            outbox.room_subject(room.name, "message"),
+            "message.created",
+            message_payload(message, room.name, user.username),
+        )
         db.session.commit()
     except IntegrityError:
         # The same client_id committed concurrently (a retry racing its

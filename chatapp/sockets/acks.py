@@ -15,6 +15,7 @@ from chatapp.extensions import db, socketio
 from chatapp.models import User
 from chatapp.services import limits
 from chatapp.services.accounts import load_session_user
+from chatapp.tracing import start_trace
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ def acked(handler: Callable[[User, Any], dict[str, Any]]) -> Callable[..., dict[
     @functools.wraps(handler)
     def wrapper(*args: Any) -> dict[str, Any]:
         sid = request.sid
+        start_trace()
         try:
             if len(args) > 1:
                 raise ChatError("Send one payload object.")

@@ -1,0 +1,42 @@
+"""Every chat event on NATS, through a transactional outbox.
+
+Writers add an outbox row in the same transaction as the data it describes
+(`outbox.add`); after commit they `wake()` the relay. The relay (one green
+thread per process, one leader at a time) publishes pending rows in order
+through `NatsLink` (one OS thread running one asyncio loop, because nats-py is
+asyncio only) and deletes them once NATS, or JetStream, has acknowledged them.
+Chat never waits on NATS: a send costs one extra INSERT, no network round trip.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+
+def init_app(app: Flask) -> None:
+    """Prepare (not start) the NATS link and relay when NATS_URL is set."""
+    if not app.config.get("NATS_URL"):
+        return
+    from chatapp.events.link import NatsLink, NatsOptions
+    from chatapp.events.relay import Relay
+
+    link = NatsLink(NatsOptions.from_config(app.config))
+    app.extensions["chatapp.nats"] = link
+    app.extensions["chatapp.relay"] = Relay(app, link)
+
+
+# Not named relay()/link(): importing the submodules of the same names would
+# replace those package attributes with the modules.
+def current_relay():
+    return current_app.extensions.get("chatapp.relay")
+
+
+def current_link():
+    return current_app.extensions.get("chatapp.nats")
+
+
+def wake() -> None:
+    """Tell this process's relay that new rows were committed."""
+    found = current_relay()
+    if found is not None:
+        found.wake()

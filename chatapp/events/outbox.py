@@ -1,0 +1,36 @@
+"""Adding events to the outbox, inside the caller's transaction."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from flask import current_app
+
+from chatapp.extensions import db
+from chatapp.models import OutboxEvent
+from chatapp.payloads import event_envelope
+from chatapp.tracing import current_trace_id
+
+
+def enabled() -> bool:
+    """Events are recorded only when NATS is configured; nothing would drain them."""
+    return bool(current_app.config.get("NATS_URL"))
+
+
+def room_subject(room: str, kind: str) -> str:
+    # Room names are lowercase letters, digits, '-' and '_': valid subject tokens.
+    return f"chat.room.{room}.{kind}"
+
+
+USER_CREATED = "chat.user.created"
+
+
+def add(subject: str, event_type: str, data: dict[str, Any]) -> None:
+    """Stage an event in the current transaction; it is published after commit."""
+    if not enabled():
+        return
+    event_id = str(uuid.uuid4())
+    envelope = event_envelope(event_id, event_type, current_trace_id(), data)
+    db.session.add(OutboxEvent(event_id=event_id, subject=subject, payload=json.dumps(envelope)))

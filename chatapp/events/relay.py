@@ -1,0 +1,127 @@
+"""The relay: publishes committed outbox rows to NATS, in order, then deletes them."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Flask
+from sqlalchemy import delete, func, select
+
+from chatapp.events.leader import Leadership
+from chatapp.events.link import NatsLink
+from chatapp.extensions import db, socketio
+from chatapp.models import OutboxEvent
+from chatapp.models.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class Relay:
+    """One per process; only the leader publishes. Runs as a background green thread."""
+
+    def __init__(self, app: Flask, link: NatsLink) -> None:
+        self.app = app
+        self.link = link
+        self.leadership = Leadership()
+        self.batch = app.config["NATS_BATCH"]
+        self.rate = app.config["NATS_PUBLISH_RATE"]
+        self.interval = app.config["NATS_RELAY_INTERVAL"]
+        self.running = False
+        self.published = 0
+        self.leading = False
+        self._woken = False
+        self._tokens = float(self.rate)
+        self._refilled = time.monotonic()
+
+    def start(self) -> None:
+        self.running = True
+        self.link.start()
+        socketio.start_background_task(self.run)
+
+    def stop(self, drain_seconds: float = 5.0) -> None:
+        """Stop, first publishing what is pending for up to `drain_seconds`."""
+        deadline = time.monotonic() + drain_seconds
+        while self.running and time.monotonic() < deadline and self.link.connected:
+            with self.app.app_context():
+                if not self.leading or self.backlog()[0] == 0:
+                    break
+            socketio.sleep(0.05)
+        self.running = False
+        self.leadership.release()
+        self.link.stop()
+
+    def wake(self) -> None:
+        self._woken = True
+
+    def run(self) -> None:
+        while self.running:
+            try:
+                with self.app.app_context():
+                    worked = self.step()
+            except Exception:
+                log.exception("outbox relay step failed; retrying")
+                worked = False
+                socketio.sleep(1.0)
+            if not worked:
+                self._nap(self.interval)
+
+    def step(self) -> bool:
+        """Publish one batch; True if it did anything (so run again at once)."""
+        if not self.link.connected:
+            self._nap(0.25)
+            return False
+        self.leading = self.leadership.acquire()
+        if not self.leading:
+            return False
+        allowed = self._take_tokens()
+        if allowed == 0:
+            socketio.sleep(1.0 / self.rate)
+            return False
+        rows = db.session.execute(
+            select(OutboxEvent.id, OutboxEvent.subject, OutboxEvent.event_id, OutboxEvent.payload)
+            .order_by(OutboxEvent.id)
+            .limit(allowed)
+        ).all()
+        db.session.rollback()  # end the read transaction before the network wait
+        if not rows:
+            self._tokens += allowed
+            return False
+        entries = [(row.subject, row.event_id, row.payload.encode()) for row in rows]
+        done = self.link.submit(self.link.publish_batch, entries).wait(socketio.sleep, 60)
+        self._tokens += allowed - done
+        if done:
+            ids = [row.id for row in rows[:done]]
+            db.session.execute(delete(OutboxEvent).where(OutboxEvent.id.in_(ids)))
+            db.session.commit()
+            self.published += done
+        return done == len(rows)
+
+    def backlog(self) -> tuple[int, float | None]:
+        """(pending events, age in seconds of the oldest)."""
+        count, oldest = db.session.execute(
+            select(func.count(OutboxEvent.id), func.min(OutboxEvent.created_at))
+        ).one()
+        age = None
+        if oldest is not None:
+            from chatapp.models.types import UTCDateTime
+
+            oldest = UTCDateTime().process_result_value(oldest, db.engine.dialect)
+            age = max(0.0, (utcnow() - oldest).total_seconds())
+        return count, age
+
+    def _take_tokens(self) -> int:
+        """How many events the publish-rate cap allows now (a one-second bucket)."""
+        now = time.monotonic()
+        self._tokens = min(float(self.rate), self._tokens + (now - self._refilled) * self.rate)
+        self._refilled = now
+        allowed = min(self.batch, int(self._tokens))
+        self._tokens -= allowed
+        return allowed
+
+    def _nap(self, seconds: float) -> None:
+        """Sleep up to `seconds`, waking early when new rows are committed here."""
+        deadline = time.monotonic() + seconds
+        while self.running and not self._woken and time.monotonic() < deadline:
+            socketio.sleep(0.01)
+        self._woken = False

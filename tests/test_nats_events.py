@@ -1,0 +1,217 @@
+"""Every chat event on NATS JetStream, once, in order, through outages (real nats-server)."""
+
+import sqlite3
+from collections import Counter, defaultdict
+
+import pytest
+import requests
+
+from tests.conftest import FAST_HASH
+from tests.realtime import ChatClient, login
+from tests.server import ServerProcess, wait_for
+from tests.services import NatsServer
+from tests.stream import read_stream, wait_for_messages
+
+
+@pytest.fixture
+def nats_server(tmp_path):
+    server = NatsServer(tmp_path / "nats").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def chat_server(tmp_path):
+    """Start chatapp (SQLite) with extra settings; stopped after the test."""
+    started = []
+
+    def start(**env):
+        config = {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}",
+            "SECRET_KEY": "nats-" + "n" * 40,
+            "PASSWORD_HASH_METHOD": FAST_HASH,
+            "NATS_RECONNECT_WAIT": "0.5",
+            "RATELIMIT_MESSAGES": "1000 per 10 seconds",
+            **env,
+        }
+        server = ServerProcess(config, log_path=tmp_path / f"chat{len(started)}.log").start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def stored_messages(tmp_path):
+    with sqlite3.connect(tmp_path / "chat.db") as conn:
+        return conn.execute("SELECT id, seq FROM messages ORDER BY id").fetchall()
+
+
+def send_many(server, count, rooms=("alpha", "beta", "gamma"), username="alice"):
+    client = ChatClient(server.url, login(server.url, username)).connect()
+    for room in rooms:
+        assert client.call("join", {"room": room})["ok"]
+    acks = []
+    for n in range(count):
+        reply = client.call("send", {"room": rooms[n % len(rooms)], "text": f"m{n}"})
+        assert reply["ok"], reply
+        acks.append(reply["message"])
+    client.close()
+    return acks
+
+
+def assert_once_in_order(events, acks):
+    """Each acknowledged message exactly once, and in seq order within each room."""
+    ids = Counter(event["data"]["id"] for event in events)
+    assert all(n == 1 for n in ids.values()), "duplicates in the stream"
+    assert set(ids) == {ack["id"] for ack in acks}
+    per_room = defaultdict(list)
+    for event in events:
+        per_room[event["data"]["room"]].append(event["data"]["seq"])
+    for seqs in per_room.values():
+        assert seqs == sorted(seqs)
+
+
+def test_jetstream_gets_every_event_once_in_per_room_order(nats_server, chat_server):
+    server = chat_server(NATS_URL=nats_server.url)
+    acks = send_many(server, 30)
+    events = wait_for_messages(nats_server.url, 30)
+    assert_once_in_order(events, acks)
+    # The NATS form of a message is the socket form, plus the envelope.
+    by_id = {event["data"]["id"]: event for event in events}
+    for ack in acks:
+        event = by_id[ack["id"]]
+        assert event["data"] == ack
+        assert event["schema"] == 1 and event["type"] == "message.created"
+        assert len(event["trace_id"]) >= 8 and len(event["id"]) == 36
+    everything = read_stream(nats_server.url)
+    subjects = {subject for subject, _ in everything}
+    assert {"chat.room.alpha.message", "chat.room.beta.message", "chat.user.created"} <= subjects
+    presence = [e for s, e in everything if s == "chat.room.alpha.presence"]
+    assert presence and presence[0]["data"]["event"] == "join"
+    users = [e["data"]["username"] for s, e in everything if s == "chat.user.created"]
+    assert users == ["alice"]
+
+
+def test_trace_id_of_a_rest_send_reaches_the_event(nats_server, chat_server):
+    server = chat_server(NATS_URL=nats_server.url)
+    token = login(server.url, "alice")
+    headers = {"Authorization": f"Bearer {token}", "X-Request-ID": "trace-abc-123456"}
+    requests.post(f"{server.url}/api/rooms/ops/join", headers=headers, timeout=5)
+    reply = requests.post(
+        f"{server.url}/api/rooms/ops/messages", json={"text": "hi"}, headers=headers, timeout=5
+    )
+    assert reply.headers["X-Request-ID"] == "trace-abc-123456"
+    [event] = wait_for_messages(nats_server.url, 1)
+    assert event["trace_id"] == "trace-abc-123456"
+
+
+@pytest.mark.parametrize(
+    "server_args, chat_env",
+    [
+        (("--user", "chat", "--pass", "s3cret-pw"), {"url_auth": "chat:s3cret-pw@"}),
+        (
+            ("--user", "chat", "--pass", "s3cret-pw"),
+            {"NATS_USER": "chat", "NATS_PASSWORD": "s3cret-pw"},
+        ),
+        (("--auth", "tok-123456"), {"NATS_TOKEN": "tok-123456"}),
+        (("--auth", "tok-123456"), {"url_auth": "tok-123456@"}),
+    ],
+    ids=["user-password-url", "user-password-env", "token-env", "token-url"],
+)
+def test_authenticated_nats(tmp_path, chat_server, server_args, chat_env):
+    nats_server = NatsServer(tmp_path / "nats", *server_args).start()
+    try:
+        env = dict(chat_env)
+        prefix = env.pop("url_auth", "")
+        url = nats_server.url.replace("nats://", f"nats://{prefix}")
+        server = chat_server(NATS_URL=url, **env)
+        acks = send_many(server, 3)
+        auth = (
+            {"user": "chat", "password": "s3cret-pw"}
+            if "--user" in server_args
+            else {"token": "tok-123456"}
+        )
+        assert_once_in_order(wait_for_messages(nats_server.url, 3, **auth), acks)
+    finally:
+        nats_server.stop()
+
+
+def readiness(server):
+    return requests.get(f"{server.url}/readyz", timeout=10)
+
+
+def test_wrong_credentials_chat_goes_on_and_backlog_follows_the_fix(tmp_path, chat_server):
+    nats_server = NatsServer(tmp_path / "nats", "--user", "chat", "--pass", "right-pw").start()
+    try:
+        server = chat_server(NATS_URL=nats_server.url, NATS_USER="chat", NATS_PASSWORD="wrong-pw")
+        acks = send_many(server, 5)  # chat works while NATS refuses us
+        ready = readiness(server)
+        assert ready.status_code == 200  # NATS is not required for readiness...
+        nats = ready.json()["checks"]["nats"]
+        assert nats["status"] == "down" and "uthorization" in nats["error"]  # ...but reported down
+        log = (tmp_path / "chat0.log").read_text()
+        assert any(
+            line.startswith("ERROR") and "NATS" in line and "Authorization Violation" in line
+            for line in log.splitlines()
+        )
+        assert "wrong-pw" not in log  # no secrets in logs
+        # The operator fixes the credentials on the NATS side; chatapp catches up alone.
+        nats_server.stop()
+        nats_server.start("--user", "chat", "--pass", "wrong-pw")
+        events = wait_for_messages(nats_server.url, 5, user="chat", password="wrong-pw")
+        assert_once_in_order(events, acks)
+        wait_for(lambda: readiness(server).json()["checks"]["nats"]["status"] == "up", 15)
+    finally:
+        nats_server.stop()
+
+
+def test_outage_mid_run_then_every_message_exactly_once(nats_server, chat_server, tmp_path):
+    server = chat_server(NATS_URL=nats_server.url)
+    before = send_many(server, 10)
+    wait_for_messages(nats_server.url, 10)
+    nats_server.stop()
+    during = send_many(server, 100, username="bob")  # acked while NATS is down
+    nats_server.start()
+    events = wait_for_messages(nats_server.url, 110)
+    assert_once_in_order(events, before + during)
+    assert len(events) == len(stored_messages(tmp_path)) == 110
+
+
+def test_nats_absent_at_startup(tmp_path, chat_server):
+    nats_server = NatsServer(tmp_path / "nats")  # not started yet
+    server = chat_server(NATS_URL=nats_server.url)
+    acks = send_many(server, 10)
+    assert readiness(server).json()["checks"]["nats"]["status"] == "down"
+    nats_server.start()
+    try:
+        assert_once_in_order(wait_for_messages(nats_server.url, 10), acks)
+    finally:
+        nats_server.stop()
+
+
+def test_plain_nats_without_jetstream_delivers_at_least_once(nats_server, chat_server):
+    import asyncio
+
+    import nats
+
+    received = []
+
+    async def on_message(msg):
+        received.append(msg.subject)
+
+    async def listen_while_sending():
+        nc = await nats.connect(nats_server.url)
+        await nc.subscribe("chat.room.>", cb=on_message)
+        await nc.flush()
+        await asyncio.to_thread(send_many, server, 5, ("plain",))
+        for _ in range(200):
+            if sum(1 for s in received if s.endswith(".message")) >= 5:
+                break
+            await asyncio.sleep(0.05)
+        await nc.close()
+
+    server = chat_server(NATS_URL=nats_server.url, NATS_JETSTREAM="false")
+    asyncio.run(listen_while_sending())
+    assert sum(1 for s in received if s == "chat.room.plain.message") >= 5
