@@ -54,6 +54,9 @@ DEFAULTS: dict[str, Any] = {
     "CORS_ORIGINS": [],
     "PROXY_FIX_X_FOR": 0,
     "LOG_LEVEL": "INFO",
+    "LOG_DIR": None,
+    "LOG_MAX_BYTES": 10 * 1024 * 1024,
+    "LOG_BACKUP_COUNT": 5,
     "SOCKETIO_ASYNC_MODE": None,  # None: eventlet when installed
     "SOCKETIO_MESSAGE_QUEUE": None,  # None: follows REDIS_URL
     "SOCKETIO_MAX_HTTP_BUFFER_SIZE": 64 * 1024,
@@ -134,6 +137,9 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CORS_ORIGINS": ("CORS_ORIGINS", _list),
     "PROXY_FIX_X_FOR": ("PROXY_FIX_X_FOR", _INT),
     "LOG_LEVEL": ("LOG_LEVEL", _STR),
+    "LOG_DIR": ("LOG_DIR", _STR),
+    "LOG_MAX_BYTES": ("LOG_MAX_BYTES", _INT),
+    "LOG_BACKUP_COUNT": ("LOG_BACKUP_COUNT", _INT),
 }
 
 

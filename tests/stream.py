@@ -12,7 +12,8 @@ from tests.server import wait_for
 
 
 async def _read(url: str, stream: str, **auth) -> list[tuple[str, dict]]:
-    nc = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=0, **auth)
+    # max_reconnect_attempts=0 would retry forever in nats-py 2.16; 1 fails fast.
+    nc = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=1, **auth)
     try:
         js = nc.jetstream()
         try:

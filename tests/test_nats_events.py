@@ -1,5 +1,6 @@
 """Every chat event on NATS JetStream, once, in order, through outages (real nats-server)."""
 
+import json
 import sqlite3
 from collections import Counter, defaultdict
 
@@ -152,9 +153,10 @@ def test_wrong_credentials_chat_goes_on_and_backlog_follows_the_fix(tmp_path, ch
         nats = ready.json()["checks"]["nats"]
         assert nats["status"] == "down" and "uthorization" in nats["error"]  # ...but reported down
         log = (tmp_path / "chat0.log").read_text()
+        entries = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
         assert any(
-            line.startswith("ERROR") and "NATS" in line and "Authorization Violation" in line
-            for line in log.splitlines()
+            e["level"] == "ERROR" and "NATS" in e["msg"] and "Authorization Violation" in e["msg"]
+            for e in entries
         )
         assert "wrong-pw" not in log  # no secrets in logs
         # The operator fixes the credentials on the NATS side; chatapp catches up alone.
@@ -215,3 +217,99 @@ def test_plain_nats_without_jetstream_delivers_at_least_once(nats_server, chat_s
     server = chat_server(NATS_URL=nats_server.url, NATS_JETSTREAM="false")
     asyncio.run(listen_while_sending())
     assert sum(1 for s in received if s == "chat.room.plain.message") >= 5
+
+
+def make_tls_files(directory):
+    """A throwaway CA and a server certificate for 127.0.0.1, made with openssl."""
+    import shutil
+    import subprocess
+
+    from tests.services import require
+
+    require("openssl", shutil.which("openssl") is not None)
+    d = str(directory)
+
+    def run(*args):
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True, timeout=60)
+
+    run(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=chatapp test CA",
+    )
+    run(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    )
+    (directory / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    run(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "1",
+        "-extfile",
+        "san.ext",
+    )
+    return directory / "ca.pem", directory / "server.pem", directory / "server.key"
+
+
+def test_tls_to_nats(tmp_path, chat_server):
+    ca, cert, key = make_tls_files(tmp_path)
+    nats_server = NatsServer(
+        tmp_path / "nats", "--tls", "--tlscert", str(cert), "--tlskey", str(key)
+    ).start()
+    try:
+        server = chat_server(NATS_URL=f"tls://127.0.0.1:{nats_server.port}", NATS_TLS_CA=str(ca))
+        acks = send_many(server, 3)
+        import ssl
+
+        context = ssl.create_default_context(cafile=str(ca))
+        events = wait_for_messages(f"tls://127.0.0.1:{nats_server.port}", 3, tls=context)
+        assert_once_in_order(events, acks)
+    finally:
+        nats_server.stop()
+
+
+def test_outage_longer_than_the_default_reconnect_budget(nats_server, chat_server, tmp_path):
+    """nats-py gives up after 60 attempts by default; chatapp must keep trying."""
+    server = chat_server(NATS_URL=nats_server.url, NATS_RECONNECT_WAIT="0.02")
+    send_many(server, 1)
+    wait_for_messages(nats_server.url, 1)
+    nats_server.stop()
+    acks = send_many(server, 5, username="bob")
+    log = tmp_path / "chat0.log"
+
+    def attempts():
+        return sum(1 for line in log.read_text().splitlines() if "NATS error" in line)
+
+    wait_for(lambda: attempts() > 80, 120, 0.2, "more than 80 failed reconnect attempts")
+    nats_server.start()
+    events = wait_for_messages(nats_server.url, 6)
+    assert {e["data"]["id"] for e in events} >= {a["id"] for a in acks}

@@ -52,6 +52,9 @@ def serve(host: str, port: int, max_connections: int, no_migrate: bool) -> None:
         raise click.ClickException(
             "serve needs eventlet's monkey patching: run it as `python cli.py serve`."
         )
+    from chatapp.logs import configure_logging
+
+    configure_logging(current_app)
     if not no_migrate:
         from flask_migrate import upgrade
 

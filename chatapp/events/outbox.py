@@ -7,9 +7,11 @@ import uuid
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import func, select
 
 from chatapp.extensions import db
 from chatapp.models import OutboxEvent
+from chatapp.models.types import utcnow
 from chatapp.payloads import event_envelope
 from chatapp.tracing import current_trace_id
 
@@ -34,3 +36,14 @@ def add(subject: str, event_type: str, data: dict[str, Any]) -> None:
     event_id = str(uuid.uuid4())
     envelope = event_envelope(event_id, event_type, current_trace_id(), data)
     db.session.add(OutboxEvent(event_id=event_id, subject=subject, payload=json.dumps(envelope)))
+
+
+def backlog() -> tuple[int, float | None]:
+    """(events waiting to be published, age in seconds of the oldest)."""
+    # func.min keeps the column's type, so `oldest` comes back timezone-aware.
+    count, oldest = db.session.execute(
+        select(func.count(OutboxEvent.id), func.min(OutboxEvent.created_at))
+    ).one()
+    db.session.rollback()
+    age = None if oldest is None else max(0.0, (utcnow() - oldest).total_seconds())
+    return count, age

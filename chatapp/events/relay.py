@@ -6,13 +6,13 @@ import logging
 import time
 
 from flask import Flask
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
+from chatapp.events import outbox
 from chatapp.events.leader import Leadership
 from chatapp.events.link import NatsLink
 from chatapp.extensions import db, socketio
 from chatapp.models import OutboxEvent
-from chatapp.models.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class Relay:
         deadline = time.monotonic() + drain_seconds
         while self.running and time.monotonic() < deadline and self.link.connected:
             with self.app.app_context():
-                if not self.leading or self.backlog()[0] == 0:
+                if not self.leading or outbox.backlog()[0] == 0:
                     break
             socketio.sleep(0.05)
         self.running = False
@@ -96,19 +96,6 @@ class Relay:
             db.session.commit()
             self.published += done
         return done == len(rows)
-
-    def backlog(self) -> tuple[int, float | None]:
-        """(pending events, age in seconds of the oldest)."""
-        count, oldest = db.session.execute(
-            select(func.count(OutboxEvent.id), func.min(OutboxEvent.created_at))
-        ).one()
-        age = None
-        if oldest is not None:
-            from chatapp.models.types import UTCDateTime
-
-            oldest = UTCDateTime().process_result_value(oldest, db.engine.dialect)
-            age = max(0.0, (utcnow() - oldest).total_seconds())
-        return count, age
 
     def _take_tokens(self) -> int:
         """How many events the publish-rate cap allows now (a one-second bucket)."""
