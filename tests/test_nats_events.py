@@ -313,3 +313,17 @@ def test_outage_longer_than_the_default_reconnect_budget(nats_server, chat_serve
     nats_server.start()
     events = wait_for_messages(nats_server.url, 6)
     assert {e["data"]["id"] for e in events} >= {a["id"] for a in acks}
+
+
+def test_credentials_file(tmp_path, chat_server):
+    from tests.natsjwt import make_operator_setup
+
+    config, creds = make_operator_setup(tmp_path)
+    nats_server = NatsServer(tmp_path / "nats", "-c", config).start()
+    try:
+        server = chat_server(NATS_URL=nats_server.url, NATS_CREDS=creds)
+        acks = send_many(server, 3)
+        events = wait_for_messages(nats_server.url, 3, user_credentials=creds)
+        assert_once_in_order(events, acks)
+    finally:
+        nats_server.stop()
