@@ -18,12 +18,16 @@ import click  # noqa: E402
 from flask.cli import FlaskGroup  # noqa: E402
 
 from chatapp import create_app  # noqa: E402
+from chatapp.client.commands import chat, logout  # noqa: E402
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
 def cli() -> None:
     """chatapp: a self-hosted real-time chat server and its terminal client."""
 
+
+cli.add_command(chat)
+cli.add_command(logout)
 
 if __name__ == "__main__":
     cli()

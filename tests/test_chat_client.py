@@ -1,0 +1,315 @@
+"""`python cli.py chat` end to end: real server processes, piped stdin, real output."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+import threading
+
+import pytest
+import requests
+
+from tests.conftest import FAST_HASH
+from tests.realtime import login
+from tests.server import ROOT, ServerProcess, wait_for
+
+
+@pytest.fixture
+def env(tmp_path):
+    """Server settings on a SQLite file two server processes can share."""
+    return {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}",
+        "SECRET_KEY": "client-" + "c" * 40,
+        "PASSWORD_HASH_METHOD": FAST_HASH,
+        "RATELIMIT_REGISTER": "1000 per hour",
+    }
+
+
+@pytest.fixture
+def server(env, tmp_path):
+    proc = ServerProcess(env, log_path=tmp_path / "server.log").start()
+    yield proc
+    proc.stop()
+
+
+def client_env(tmp_path, name, password="correct horse", **extra):
+    home = tmp_path / f"home-{name}"
+    home.mkdir(exist_ok=True)
+    variables = {**os.environ, "XDG_CONFIG_HOME": str(home / ".config"), "HOME": str(home)}
+    if password is not None:
+        variables["CHATAPP_PASSWORD"] = password
+    variables.update(extra)
+    return variables
+
+
+def run_chat(server, tmp_path, username, text, *args, password="correct horse", timeout=60):
+    """One piped run: send `text`'s lines, wait for their acks, exit."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "cli.py",
+            "chat",
+            "--server",
+            server.url,
+            "--username",
+            username,
+            "--register",
+            *args,
+        ],
+        cwd=ROOT,
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=client_env(tmp_path, username, password),
+    )
+
+
+class ChatProcess:
+    """A long-running piped client: write lines, read JSON events as they come."""
+
+    def __init__(self, server_url, tmp_path, username, room="general"):
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "cli.py",
+                "chat",
+                "--server",
+                server_url,
+                "--username",
+                username,
+                "--chatroom",
+                room,
+                "--register",
+                "--json",
+            ],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=client_env(tmp_path, username),
+        )
+        self.events: list[dict] = []
+        self.raw: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.raw.append(line)
+            try:
+                self.events.append(json.loads(line))
+            except ValueError:
+                pass
+
+    def say(self, line):
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+    def texts(self):
+        return [e["data"]["text"] for e in list(self.events) if e["event"] == "message"]
+
+    def wait_event(self, predicate, timeout=30, message="an event"):
+        return wait_for(
+            lambda: next((e for e in list(self.events) if predicate(e)), None),
+            timeout,
+            0.05,
+            message,
+        )
+
+    def finish(self, timeout=60):
+        self.process.stdin.close()
+        self.process.wait(timeout)
+        self._reader.join(10)
+        self.process.stdout.close()
+        return self.process.returncode
+
+
+def test_two_clients_exchange_messages_through_pipes(server, tmp_path):
+    alice = ChatProcess(server.url, tmp_path, "alice")
+    alice.wait_event(lambda e: e["event"] == "joined")
+    bob = ChatProcess(server.url, tmp_path, "bob")
+    bob.wait_event(lambda e: e["event"] == "joined")
+    alice.wait_event(lambda e: e["event"] == "presence" and e["data"]["user"] == "bob")
+    alice.say("hello bob")
+    bob.wait_event(lambda e: e.get("data", {}).get("text") == "hello bob", message="alice's line")
+    bob.say("hi alice")
+    alice.wait_event(lambda e: e.get("data", {}).get("text") == "hi alice", message="bob's line")
+    assert alice.finish() == 0 and bob.finish() == 0
+    # Each side shows each message once, its own included, in order.
+    assert alice.texts() == ["hello bob", "hi alice"]
+    assert bob.texts() == ["hello bob", "hi alice"]
+
+
+def test_plain_output_and_command_tables(server, tmp_path):
+    run_chat(server, tmp_path, "bob", "first line\nsecond line\n", "--chatroom", "lobby")
+    result = run_chat(
+        server,
+        tmp_path,
+        "alice",
+        "#users\n#rooms\n#history 5\n#all_messages\n#my_messages\n/rooms\n/nope\n",
+        "--chatroom",
+        "lobby",
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "* Welcome to #lobby, alice. 1 user online." in out
+    assert "<bob> first line" in out and "<bob> second line" in out  # recent history
+    assert "#lobby: 1 online: alice" in out  # #users
+    assert "ROOM" in out and "#lobby" in out  # #rooms table
+    assert "(no messages)" in out  # alice has sent nothing (#all_messages)
+    assert "Your rooms: #lobby (current)" in out
+    assert "Unknown command /nope" in out
+    assert "\x1b" not in out  # not a terminal: plain text, no colour codes
+
+
+def test_escape_sequences_from_others_are_printed_inert(server, tmp_path):
+    run_chat(server, tmp_path, "mallory", "placeholder\n")
+    # The server refuses control characters, so write a hostile message straight
+    # into the database, as a compromised or older server might serve it.
+    hostile = "\x1b[2J\x1b]0;pwned\x07\x1b[31mred\x9b1m\u202eevil\r\nfake 12:00 <admin> hi"
+    with sqlite3.connect(tmp_path / "chat.db") as db:
+        db.execute("UPDATE messages SET text = ? WHERE seq = 1", (hostile,))
+        db.execute("UPDATE users SET username = ? WHERE name_key = 'mallory'", ("mal\x1b[8mlory",))
+    result = run_chat(server, tmp_path, "alice", "")
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\x9b" not in result.stdout
+    assert "\u202e" not in result.stdout and "\r" not in result.stdout
+    [line] = [line for line in result.stdout.splitlines() if "red" in line]
+    # Every sequence is gone whole (the 8-bit CSI "\x9b1m" too), the text remains.
+    assert line.endswith("<mallory> redevil")
+    assert "#general" not in line  # history of the current room needs no room tag
+    # The second line of the message is indented: it cannot pose as a message.
+    assert "      | fake 12:00 <admin> hi" in result.stdout.splitlines()
+
+
+def test_reconnects_prints_missed_messages_once_and_resends_unsent(env, tmp_path):
+    first = ServerProcess(env, log_path=tmp_path / "a.log").start()
+    other = ServerProcess(env, log_path=tmp_path / "b.log").start()  # same database
+    try:
+        bob = ChatProcess(first.url, tmp_path, "bob", room="ops")
+        bob.wait_event(lambda e: e["event"] == "joined")
+        token = login(other.url, "alice")
+        headers = {"Authorization": f"Bearer {token}"}
+        requests.post(f"{other.url}/api/rooms/ops/join", headers=headers, timeout=5)
+        requests.post(
+            f"{other.url}/api/rooms/ops/messages",
+            json={"text": "before"},
+            headers=headers,
+            timeout=5,
+        )
+        first.stop()  # bob's server goes away
+        bob.wait_event(lambda e: e["event"] == "error" and e["error"]["code"] == "disconnected")
+        bob.say("typed while away")  # queued, not lost
+        for n in range(3):
+            requests.post(
+                f"{other.url}/api/rooms/ops/messages",
+                json={"text": f"missed {n}"},
+                headers=headers,
+                timeout=5,
+            )
+        first = ServerProcess(env, port=first.port, log_path=tmp_path / "a2.log").start()
+        bob.wait_event(lambda e: e.get("status") == "reconnected", 60, "the reconnect")
+        bob.wait_event(lambda e: e.get("data", {}).get("text") == "typed while away", 30)
+        assert bob.finish() == 0
+        with sqlite3.connect(tmp_path / "chat.db") as db:
+            stored = [r[0] for r in db.execute("SELECT text FROM messages ORDER BY seq")]
+        assert stored == ["before", "missed 0", "missed 1", "missed 2", "typed while away"]
+        # Without Redis the other process's messages never reached bob live; the
+        # client filled the gap from history: everything once, in order.
+        assert bob.texts() == stored
+    finally:
+        first.stop()
+        other.stop()
+
+
+def test_rate_limited_lines_wait_and_are_all_delivered_in_order(env, tmp_path):
+    limited = ServerProcess(
+        {**env, "RATELIMIT_MESSAGES": "2 per 2 seconds"}, log_path=tmp_path / "s.log"
+    ).start()
+    try:
+        result = run_chat(limited, tmp_path, "alice", "one\ntwo\nthree\nfour\n")
+        assert result.returncode == 0, result.stderr
+        assert "Rate limited: sending again in" in result.stdout
+        with sqlite3.connect(tmp_path / "chat.db") as db:
+            stored = [r[0] for r in db.execute("SELECT text FROM messages ORDER BY seq")]
+        assert stored == ["one", "two", "three", "four"]
+    finally:
+        limited.stop()
+
+
+def test_refused_lines_are_reported_not_silently_dropped(server, tmp_path):
+    result = run_chat(server, tmp_path, "alice", "x" * 4001 + "\nfine\n")
+    assert result.returncode == 0
+    assert "Not sent: Messages are at most 4000 characters." in result.stdout
+    assert "<alice> fine" in result.stdout
+
+
+def test_login_failures_exit_non_zero_with_a_clear_message(server, tmp_path):
+    run_chat(server, tmp_path, "alice", "hi\n")
+    wrong = run_chat(server, tmp_path, "alice2", "", password="not the password")
+    assert wrong.returncode == 0  # --register: a new account, not a failure
+    other = subprocess.run(
+        [
+            sys.executable,
+            "cli.py",
+            "chat",
+            "--server",
+            server.url,
+            "--username",
+            "alice",
+            "--register",
+        ],
+        cwd=ROOT,
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=client_env(tmp_path, "intruder", password="wrong password"),
+    )
+    assert other.returncode == 2
+    assert "Login failed: wrong password for an existing user." in other.stdout
+    no_password = subprocess.run(
+        [sys.executable, "cli.py", "chat", "--server", server.url, "--username", "carol"],
+        cwd=ROOT,
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=client_env(tmp_path, "carol", password=None),
+    )
+    assert no_password.returncode == 2 and "CHATAPP_PASSWORD" in no_password.stdout
+    unreachable = run_chat(ServerProcess({}, port=1), tmp_path, "dave", "hi\n", timeout=60)
+    assert unreachable.returncode == 2 and "Cannot reach the server" in unreachable.stdout
+    assert "Traceback" not in other.stdout + other.stderr + unreachable.stderr
+
+
+def test_token_file_is_private_reused_and_forgotten_on_logout(server, tmp_path):
+    assert run_chat(server, tmp_path, "alice", "hi\n").returncode == 0
+    config = tmp_path / "home-alice" / ".config" / "chatapp" / "config.json"
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    stored = json.loads(config.read_text())
+    token = stored["tokens"][f"{server.url}|alice"]
+    # No password this time: the stored token is used.
+    again = run_chat(server, tmp_path, "alice", "again\n", password=None)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "<alice> again" in again.stdout
+    result = subprocess.run(
+        [sys.executable, "cli.py", "logout", "--server", server.url, "--username", "alice"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=client_env(tmp_path, "alice", password=None),
+    )
+    assert result.returncode == 0 and "Logged out alice" in result.stdout
+    assert f"{server.url}|alice" not in json.loads(config.read_text()).get("tokens", {})
+    me = requests.get(
+        f"{server.url}/api/auth/me", headers={"Authorization": f"Bearer {token}"}, timeout=5
+    )
+    assert me.status_code == 401  # revoked on the server too
