@@ -1,0 +1,62 @@
+"""The interactive client on a real (pseudo) terminal: typing is never garbled."""
+
+import sys
+
+import requests
+
+from tests.conftest import FAST_HASH
+from tests.realtime import login
+from tests.server import ROOT, ServerProcess
+from tests.terminal import Terminal
+from tests.test_chat_client import client_env
+
+
+def test_incoming_messages_do_not_garble_the_line_being_typed(tmp_path):
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}",
+        "SECRET_KEY": "tty-" + "t" * 40,
+        "PASSWORD_HASH_METHOD": FAST_HASH,
+    }
+    server = ServerProcess(env, log_path=tmp_path / "server.log").start()
+    term = Terminal(
+        [
+            sys.executable,
+            "cli.py",
+            "chat",
+            "--server",
+            server.url,
+            "--username",
+            "alice",
+            "--register",
+        ],
+        cwd=ROOT,
+        env=client_env(tmp_path, "alice"),
+    )
+    try:
+        term.wait_for_text("#general>")  # (trailing spaces are trimmed)
+        term.type("half typed")
+        term.wait_for_text("#general> half typed")
+        token = login(server.url, "bob")
+        headers = {"Authorization": f"Bearer {token}"}
+        requests.post(f"{server.url}/api/rooms/general/join", headers=headers, timeout=5)
+        requests.post(
+            f"{server.url}/api/rooms/general/messages",
+            headers=headers,
+            json={"text": "incoming while you type"},
+            timeout=5,
+        )
+        screen = term.wait_for_text("<bob> incoming while you type")
+        # The message is printed above; the prompt and the half-typed line stay intact.
+        bob_row = next(i for i, line in enumerate(screen) if "<bob> incoming" in line)
+        prompt_row = next(i for i, line in enumerate(screen) if "#general> half typed" in line)
+        assert bob_row < prompt_row
+        assert screen[prompt_row].endswith("#general> half typed")
+        term.type(" and finished\r")
+        term.wait_for_text("<alice> half typed and finished")
+        term.type("\x1b[A")  # arrow up: the line history recalls what was typed
+        term.wait_for_text("#general> half typed and finished")
+        term.type("\x15/quit\r")  # Ctrl-U clears the line, then /quit
+        assert term.process.wait(20) == 0
+    finally:
+        term.close()
+        server.stop()
