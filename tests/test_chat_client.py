@@ -152,7 +152,8 @@ def test_plain_output_and_command_tables(server, tmp_path):
         server,
         tmp_path,
         "alice",
-        "#users\n#rooms\n#history 5\n#all_messages\n#my_messages\n/rooms\n/nope\n",
+        "#users\n#rooms\n#history 5\n#all_messages\n#my_messages\n/rooms\n/nope\n"
+        "/quit\nnever sent\n",
         "--chatroom",
         "lobby",
     )
@@ -166,6 +167,7 @@ def test_plain_output_and_command_tables(server, tmp_path):
     assert "Your rooms: #lobby (current)" in out
     assert "Unknown command /nope" in out
     assert "\x1b" not in out  # not a terminal: plain text, no colour codes
+    assert "never sent" not in out  # /quit ends the session there
 
 
 def test_escape_sequences_from_others_are_printed_inert(server, tmp_path):

@@ -55,7 +55,7 @@ def test_incoming_messages_do_not_garble_the_line_being_typed(tmp_path):
         term.wait_for_text("<alice> half typed and finished")
         term.type("\x1b[A")  # arrow up: the line history recalls what was typed
         term.wait_for_text("#general> half typed and finished")
-        term.type("\x15/quit\r")  # Ctrl-U clears the line, then /quit
+        term.type("\x15\x04")  # Ctrl-U clears the line, Ctrl-D on an empty line quits
         assert term.process.wait(20) == 0
     finally:
         term.close()
