@@ -29,6 +29,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         errors,
         events,
         health,
+        logs,
+        metrics,
         models,  # noqa: F401  (registers the tables for migrations)
         presence,
         sockets,
@@ -52,6 +54,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     errors.register_error_handlers(app)
     tracing.init_app(app)
+    metrics.init_app(app)
+    logs.init_app(app)
     presence.init_app(app)
     events.init_app(app)
     sockets.init_app(app)

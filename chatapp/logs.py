@@ -50,6 +50,24 @@ def _trace_id() -> str | None:
     return None
 
 
+def _os_lock():
+    """A real OS lock for a log handler, even after eventlet's monkey patching.
+
+    The NATS link (and nats-py) log from a real OS thread. A handler created
+    after monkey patching gets a green lock, and contending for it across OS
+    threads makes eventlet switch greenlets between threads: the hub dies with
+    "greenlet.error: Cannot switch to a different thread". A real lock is safe
+    here because emitting a record never yields to the hub while holding it
+    (plain file writes are not green).
+    """
+    import threading
+
+    eventlet = sys.modules.get("eventlet")
+    if eventlet is not None and eventlet.patcher.is_monkey_patched("thread"):
+        return eventlet.patcher.original("threading").RLock()
+    return threading.RLock()
+
+
 def configure_logging(app: Flask) -> None:
     """JSON lines to stdout, and to a rotating file in LOG_DIR when set."""
     formatter = JsonFormatter()
@@ -69,8 +87,36 @@ def configure_logging(app: Flask) -> None:
         root.removeHandler(handler)
     for handler in handlers:
         handler.setFormatter(formatter)
+        handler.lock = _os_lock()
         root.addHandler(handler)
     root.setLevel(app.config["LOG_LEVEL"])
     # Library chatter stays at WARNING unless asked for.
     for noisy in ("engineio", "socketio", "nats", "alembic", "werkzeug"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def init_app(app: Flask) -> None:
+    """One JSON line per HTTP request (health checks and scrapes at DEBUG)."""
+    import time
+
+    from flask import g, request
+    from flask_login import current_user
+
+    request_log = logging.getLogger("chatapp.requests")
+
+    @app.after_request
+    def log_request(response):
+        quiet = request.path in ("/healthz", "/readyz", "/metrics")
+        user = current_user.username if current_user and current_user.is_authenticated else None
+        request_log.log(
+            logging.DEBUG if quiet else logging.INFO,
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - g.get("started", 0)) * 1000, 2),
+                "user": user,
+            },
+        )
+        return response

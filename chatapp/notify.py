@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatapp import events
+from chatapp import events, metrics
 from chatapp.events import outbox
 from chatapp.extensions import db, socketio
 from chatapp.payloads import notice_payload, presence_payload
@@ -20,6 +20,9 @@ from chatapp.presence import RoomChange
 def message_stored(payload: dict[str, Any]) -> None:
     """A message was committed (its NATS event with it): deliver it live."""
     socketio.emit("message", payload, to=payload["room"])
+    # This process's recipients; other processes deliver theirs from the queue.
+    local = sum(1 for _ in socketio.server.manager.get_participants("/", payload["room"]))
+    metrics.DELIVERIES.inc(local)
     events.wake()
 
 

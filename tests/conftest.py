@@ -169,8 +169,12 @@ def connect(app):
 
 
 def ack(sock, event, *args):
-    """Emit `event` and return the server's acknowledgement."""
-    return sock.emit(event, *args, callback=True)
+    """Emit `event` and return the server's acknowledgement (its trace id checked, removed)."""
+    reply = sock.emit(event, *args, callback=True)
+    if isinstance(reply, dict):
+        trace_id = reply.pop("trace_id", None)
+        assert isinstance(trace_id, str) and len(trace_id) >= 8, reply
+    return reply
 
 
 def payload(event):

@@ -204,3 +204,12 @@ def test_bearer_header_on_the_handshake_authenticates(app, connect):
     assert sock.is_connected()
     assert ack(sock, "join", {"room": "general"})["users"] == ["alice"]
     sock.disconnect()
+
+
+def test_every_ack_carries_a_trace_id(connect):
+    alice = connect("alice")
+    first = alice.emit("join", {"room": "general"}, callback=True)
+    second = alice.emit("send", {"room": "general", "text": "hi"}, callback=True)
+    refused = alice.emit("join", {"room": "BAD NAME"}, callback=True)
+    ids = [reply["trace_id"] for reply in (first, second, refused)]
+    assert len(set(ids)) == 3 and all(len(i) == 32 for i in ids)

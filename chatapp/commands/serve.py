@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import faulthandler
 import logging
+import os
 import resource
 import signal
-import sys
 
 import click
 from flask import current_app
@@ -61,18 +62,51 @@ def serve(host: str, port: int, max_connections: int, no_migrate: bool) -> None:
         upgrade()
     limit = raise_open_files_limit(max_connections)
     app = current_app._get_current_object()
-    from chatapp.runtime import start_background_work, stop_background_work
+    from chatapp.runtime import start_background_work
 
     listener = eventlet.listen((host, port), backlog=2048)
     start_background_work(app)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # eventlet's server waits for every open connection to end before it
+    # returns, so a graceful stop must end the websockets itself. The handler
+    # only sets a flag: a signal does not wake eventlet's hub (the interrupted
+    # poll resumes with its old timeout), so a watcher checks it every 0.2 s.
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+
+    def watch_for_sigterm() -> None:
+        while not stopping:
+            eventlet.sleep(0.2)
+        graceful_exit(app)
+
+    eventlet.spawn(watch_for_sigterm)
+    # `kill -USR1 <pid>` prints every thread's stack: for a server that seems stuck.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     click.echo(f"chatapp listening on http://{host}:{listener.getsockname()[1]}", err=True)
     log.info(
         "serving on %s:%s, max %d connections, %d open files", host, port, max_connections, limit
     )
     try:
         eventlet.wsgi.server(listener, app, max_size=max_connections, log_output=False)
-    except (KeyboardInterrupt, SystemExit):
-        pass
-    finally:
+    except KeyboardInterrupt:
+        graceful_exit(app)
+
+
+def graceful_exit(app) -> None:
+    """SIGTERM: disconnect clients (they reconnect elsewhere), drain the relay, exit 0.
+
+    Everything acknowledged is already committed; this only shortens the time
+    others see this process's users as online and flushes pending NATS events.
+    """
+    from chatapp.extensions import socketio
+    from chatapp.presence import local_sessions
+    from chatapp.runtime import stop_background_work
+
+    log.info("shutting down: disconnecting clients, draining the outbox relay")
+    try:
+        with app.app_context():
+            for sid in list(local_sessions().snapshot()):
+                socketio.server.disconnect(sid, namespace="/")
         stop_background_work(app)
+    finally:
+        logging.shutdown()
+        os._exit(0)

@@ -205,8 +205,8 @@ class NatsLink:
             self.last_error = None
             log.info("connected to NATS at %s", _safe_url(self.options.url))
         except Exception as error:  # noqa: BLE001 (logged; the supervisor retries)
-            self.last_error = _describe(error)
-            log.error("NATS connection failed: %s (retrying)", self.last_error)
+            self._note_error(_describe(error))
+            log.error("NATS connection failed: %s (retrying)", _describe(error))
             if self.nc is not None and not self.nc.is_closed:
                 try:
                     await self.nc.close()
@@ -236,12 +236,28 @@ class NatsLink:
         await self.js.update_stream(config)
 
     async def _on_error(self, error) -> None:
-        self.last_error = _describe(error)
-        log.error("NATS error: %s", self.last_error)
+        self._note_error(_describe(error))
+        log.error("NATS error: %s", _describe(error))
+
+    _auth_error_at = 0.0
+
+    def _note_error(self, text: str) -> None:
+        """Remember the most telling recent error for /readyz and `events status`.
+
+        After refusing our credentials the server drops the connection, and the
+        "connection reset" that follows must not hide why.
+        """
+        now = time.monotonic()
+        if "Authorization" in text or "Authentication" in text:
+            self._auth_error_at = now
+        elif self.last_error and now - self._auth_error_at < 10:
+            return
+        self.last_error = text
 
     async def _on_disconnected(self) -> None:
         self.connected = False
-        log.warning("disconnected from NATS; reconnecting")
+        if not self._stopping:
+            log.warning("disconnected from NATS; reconnecting")
 
     async def _on_reconnected(self) -> None:
         log.info("reconnected to NATS")
@@ -271,7 +287,7 @@ class NatsLink:
             if js is None and done:
                 await nc.flush(timeout=5)  # plain NATS: at least once, after the server has it
         except Exception as error:  # noqa: BLE001 (logged; the relay retries)
-            self.last_error = _describe(error)
+            self._note_error(_describe(error))
             log.warning(
                 "publishing to NATS failed after %d of %d: %s", done, len(entries), self.last_error
             )

@@ -39,5 +39,9 @@ class LocalSessions:
         with self._lock:
             return {sid: (s.username, set(s.rooms)) for sid, s in self._sessions.items()}
 
+    def distinct_users(self) -> int:
+        with self._lock:
+            return len({s.user_id for s in self._sessions.values()})
+
     def __len__(self) -> int:
         return len(self._sessions)

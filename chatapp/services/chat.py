@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import current_app
 
-from chatapp import notify
+from chatapp import metrics, notify
 from chatapp.errors import NotInRoom, RateLimited
 from chatapp.models import Room, User
 from chatapp.payloads import message_payload
@@ -153,6 +153,7 @@ def post(user: User, room: Room, text: str, client_id: str | None) -> tuple[dict
     message, created = messages.store_message(user, room, text, client_id)
     payload = message_payload(message, room.name, user.username)
     if created:
+        metrics.MESSAGES_STORED.inc()
         notify.message_stored(payload)
     return payload, created
 

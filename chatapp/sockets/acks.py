@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 from flask import request, session
 from sqlalchemy.exc import DBAPIError
 
+from chatapp import metrics
 from chatapp.errors import ChatError, RateLimited, Unauthorized, Unavailable
 from chatapp.extensions import db, socketio
 from chatapp.models import User
+from chatapp.presence import local_sessions
 from chatapp.services import limits
 from chatapp.services.accounts import load_session_user
 from chatapp.tracing import start_trace
@@ -32,33 +35,67 @@ def session_user() -> User:
 
 
 def acked(handler: Callable[[User, Any], dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-    """Call `handler(user, payload)`; ack {"ok": true, ...} or {"ok": false, "error"}."""
+    """Call `handler(user, payload)`; ack {"ok": true, ...} or {"ok": false, "error"}.
+
+    Every ack carries the event's trace id; every event is counted and logged.
+    """
 
     @functools.wraps(handler)
     def wrapper(*args: Any) -> dict[str, Any]:
-        sid = request.sid
-        start_trace()
-        try:
-            if len(args) > 1:
-                raise ChatError("Send one payload object.")
-            user = session_user()
-            return {"ok": True, **handler(user, args[0] if args else None)}
-        except Unauthorized as error:
-            socketio.server.disconnect(sid, namespace="/")
-            return {"ok": False, "error": error.to_dict()}
-        except RateLimited as error:
-            if limits.flooding(f"sid:{sid}"):
-                log.warning("disconnecting a flooding socket", extra={"sid": sid})
-                socketio.server.disconnect(sid, namespace="/")
-            return {"ok": False, "error": error.to_dict()}
-        except ChatError as error:
-            return {"ok": False, "error": error.to_dict()}
-        except DBAPIError:
-            db.session.rollback()
-            log.exception("database error in socket event %s", handler.__name__)
-            return {"ok": False, "error": Unavailable().to_dict()}
-        except Exception:
-            log.exception("unhandled error in socket event %s", handler.__name__)
-            return {"ok": False, "error": INTERNAL}
+        started = time.perf_counter()
+        trace_id = start_trace()
+        ack = _handle(handler, args)
+        ack["trace_id"] = trace_id
+        _record(handler.__name__, args, ack, time.perf_counter() - started)
+        return ack
 
     return wrapper
+
+
+def _record(event: str, args: tuple, ack: dict[str, Any], elapsed: float) -> None:
+    outcome = "ok" if ack["ok"] else ack["error"]["code"]
+    metrics.SOCKET_EVENTS.labels(event, outcome).inc()
+    if event == "send" and ack["ok"]:
+        metrics.SEND_LATENCY.observe(elapsed)
+    if outcome == "rate_limited":
+        metrics.REFUSALS.labels("socket").inc()
+    data = args[0] if len(args) == 1 and isinstance(args[0], dict) else {}
+    room = data.get("room") if isinstance(data.get("room"), str) else None
+    session = local_sessions().get(request.sid)
+    log.info(
+        "socket event",
+        extra={
+            "event": event,
+            "outcome": outcome,
+            "user": session.username if session else None,
+            "room": room[:64] if room else None,
+            "duration_ms": round(elapsed * 1000, 2),
+        },
+    )
+
+
+def _handle(handler, args: tuple) -> dict[str, Any]:
+    """Run the handler; map every outcome to an ack body."""
+    sid = request.sid
+    try:
+        if len(args) > 1:
+            raise ChatError("Send one payload object.")
+        user = session_user()
+        return {"ok": True, **handler(user, args[0] if args else None)}
+    except Unauthorized as error:
+        socketio.server.disconnect(sid, namespace="/")
+        return {"ok": False, "error": error.to_dict()}
+    except RateLimited as error:
+        if limits.flooding(f"sid:{sid}"):
+            log.warning("disconnecting a flooding socket", extra={"sid": sid})
+            socketio.server.disconnect(sid, namespace="/")
+        return {"ok": False, "error": error.to_dict()}
+    except ChatError as error:
+        return {"ok": False, "error": error.to_dict()}
+    except DBAPIError:
+        db.session.rollback()
+        log.exception("database error in socket event %s", handler.__name__)
+        return {"ok": False, "error": Unavailable().to_dict()}
+    except Exception:
+        log.exception("unhandled error in socket event %s", handler.__name__)
+        return {"ok": False, "error": INTERNAL}

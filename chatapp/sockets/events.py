@@ -23,6 +23,7 @@ from chatapp.schemas import HistoryQuery, RoomRef, SendMessage, parse
 from chatapp.services import chat
 from chatapp.services.accounts import load_session_user
 from chatapp.sockets.acks import acked
+from chatapp.tracing import start_trace
 
 log = logging.getLogger(__name__)
 
@@ -104,4 +105,5 @@ def unknown_event(event: str, *args: Any) -> dict[str, Any]:
     return {
         "ok": False,
         "error": {"code": "unknown_event", "message": "Unknown event; see docs/protocol.md."},
+        "trace_id": start_trace(),
     }

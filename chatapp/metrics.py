@@ -1,0 +1,99 @@
+"""Prometheus metrics at GET /metrics (per process: scrape every instance).
+
+Metric objects live in prometheus_client's process-wide registry, as that
+library intends; values that are cheaper to read than to track (backlog,
+connections, NATS state) are read when /metrics is scraped.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Flask, Response, current_app, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+
+from chatapp.extensions import limiter
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+
+HTTP_REQUESTS = Counter(
+    "chatapp_http_requests_total", "HTTP requests answered.", ["method", "endpoint", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "chatapp_http_request_duration_seconds",
+    "HTTP request latency.",
+    ["method", "endpoint"],
+    buckets=LATENCY_BUCKETS,
+)
+SOCKET_EVENTS = Counter(
+    "chatapp_socket_events_total", "Socket events handled, by outcome.", ["event", "outcome"]
+)
+SEND_LATENCY = Histogram(
+    "chatapp_send_latency_seconds",
+    "Time from a send event to its ack (stored and broadcast).",
+    buckets=LATENCY_BUCKETS,
+)
+MESSAGES_STORED = Counter("chatapp_messages_stored_total", "Messages stored.")
+DELIVERIES = Counter(
+    "chatapp_deliveries_total", "Messages handed to this process's sessions in the room."
+)
+REFUSALS = Counter(
+    "chatapp_rate_limit_refusals_total", "Requests refused by a rate limit.", ["scope"]
+)
+CONNECTIONS = Gauge("chatapp_socket_connections", "Socket connections open on this process.")
+ONLINE_USERS = Gauge("chatapp_online_users", "Distinct users with a session on this process.")
+OUTBOX_BACKLOG = Gauge("chatapp_outbox_backlog", "Events waiting to be published to NATS.")
+RELAY_LAG = Gauge("chatapp_relay_lag_seconds", "Age of the oldest event waiting for NATS.")
+NATS_CONNECTED = Gauge("chatapp_nats_connected", "1 while this process is connected to NATS.")
+RELAY_LEADER = Gauge("chatapp_relay_leader", "1 while this process's relay is the leader.")
+
+bp = Blueprint("metrics", __name__)
+
+
+@bp.get("/metrics")
+@limiter.exempt
+def metrics():
+    """The Prometheus text format."""
+    _read_gauges()
+    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+
+
+def _read_gauges() -> None:
+    from chatapp.presence import local_sessions
+
+    sessions = local_sessions()
+    CONNECTIONS.set(len(sessions))
+    ONLINE_USERS.set(sessions.distinct_users())
+    link = current_app.extensions.get("chatapp.nats")
+    relay = current_app.extensions.get("chatapp.relay")
+    if link is not None:
+        from chatapp.events import outbox
+
+        NATS_CONNECTED.set(1 if link.connected else 0)
+        RELAY_LEADER.set(1 if relay is not None and relay.leading else 0)
+        pending, age = outbox.backlog()
+        OUTBOX_BACKLOG.set(pending)
+        RELAY_LAG.set(age or 0)
+
+
+def _endpoint() -> str:
+    # The route pattern, never the raw path: bounded label values.
+    return request.url_rule.rule if request.url_rule else "unmatched"
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+    @app.before_request
+    def start_timer() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def count_request(response):
+        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        endpoint = _endpoint()
+        HTTP_REQUESTS.labels(request.method, endpoint, response.status_code).inc()
+        HTTP_LATENCY.labels(request.method, endpoint).observe(elapsed)
+        if response.status_code == 429:
+            REFUSALS.labels("http").inc()
+        return response
