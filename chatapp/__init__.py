@@ -37,7 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         tracing,
     )
     from chatapp.auth import login
-    from chatapp.extensions import db, limiter, migrate
+    from chatapp.extensions import cors, db, limiter, migrate
 
     database.init_app(app)
     # Batch mode lets the same migrations alter tables on SQLite.
@@ -52,6 +52,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     login.init_app(app)
     limiter.init_app(app)
+    if app.config["CORS_ORIGINS"]:
+        # One setting for REST and Socket.IO; without it, same origin only.
+        cors.init_app(
+            app,
+            resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},
+            supports_credentials=True,
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
     errors.register_error_handlers(app)
     tracing.init_app(app)
     metrics.init_app(app)

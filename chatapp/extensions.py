@@ -4,6 +4,7 @@ This module imports nothing from `chatapp`, so any module can import from it
 without circular imports.
 """
 
+from flask_cors import CORS
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -50,6 +51,7 @@ def _general_limit() -> str:
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+cors = CORS()
 login_manager = LoginManager()
 socketio = SocketIO()
 limiter = Limiter(key_func=_rate_limit_key, default_limits=[_general_limit])

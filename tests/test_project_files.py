@@ -1,0 +1,37 @@
+"""Committed files that must stay in step with the code: ERD, lint hooks."""
+
+import re
+from pathlib import Path
+
+import yaml
+
+from chatapp.commands.erd import erd_path, render
+from tests.server import ROOT
+
+
+def test_committed_erd_matches_the_models(app):
+    with app.app_context():
+        current = Path(erd_path()).read_text()
+        assert current == render(), "docs/erd.md is stale: run `python cli.py erd`"
+
+
+def test_erd_check_command(app):
+    result = app.test_cli_runner().invoke(args=["erd", "--check"])
+    assert result.exit_code == 0 and "up to date" in result.output
+
+
+def test_erd_shows_every_table_and_relationship(app):
+    with app.app_context():
+        text = render()
+    for table in ("users", "rooms", "memberships", "messages", "auth_sessions", "outbox"):
+        assert f"    {table} {{" in text
+    assert 'rooms ||--o{ messages : "room_id"' in text
+    assert 'users |o--o{ messages : "user_id"' in text  # nullable: deleted authors
+
+
+def test_pre_commit_runs_the_pinned_ruff():
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    [repo] = config["repos"]
+    assert {hook["id"] for hook in repo["hooks"]} == {"ruff", "ruff-format"}
+    pinned = re.search(r"^ruff==(\S+)$", (ROOT / "requirements-dev.txt").read_text(), re.M)
+    assert repo["rev"] == f"v{pinned.group(1)}"
