@@ -35,3 +35,20 @@ def test_pre_commit_runs_the_pinned_ruff():
     assert {hook["id"] for hook in repo["hooks"]} == {"ruff", "ruff-format"}
     pinned = re.search(r"^ruff==(\S+)$", (ROOT / "requirements-dev.txt").read_text(), re.M)
     assert repo["rev"] == f"v{pinned.group(1)}"
+
+
+def test_asyncapi_document_covers_every_socket_event_and_subject():
+    from chatapp.sockets import events
+
+    document = yaml.safe_load((ROOT / "docs/asyncapi.yaml").read_text())
+    assert document["asyncapi"].startswith("3.")
+    addresses = {channel["address"] for channel in document["channels"].values()}
+    handled = {"join", "leave", "send", "history"}
+    assert all(hasattr(events, name) for name in handled)
+    assert handled | {"message", "presence", "notice"} <= addresses
+    assert {"chat.room.{room}.message", "chat.room.{room}.presence", "chat.user.created"} <= (
+        addresses
+    )
+    for operation in document["operations"].values():
+        ref = operation["channel"]["$ref"].split("/")[-1]
+        assert ref in document["channels"]

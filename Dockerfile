@@ -1,0 +1,26 @@
+# chatapp: gunicorn + eventlet, one worker per container (scale with replicas).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    CHATAPP_ENV=production \
+    GUNICORN_BIND=0.0.0.0:8000
+
+RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin chatapp \
+    && mkdir -p /var/log/chatapp && chown chatapp:chatapp /var/log/chatapp
+
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+COPY --chown=chatapp:chatapp wsgi.py cli.py gunicorn.conf.py ./
+COPY --chown=chatapp:chatapp chatapp ./chatapp
+COPY --chown=chatapp:chatapp migrations ./migrations
+
+USER chatapp
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"
+# Secrets (SECRET_KEY, passwords) come from the environment at run time, never from the image.
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]
