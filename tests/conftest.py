@@ -7,17 +7,11 @@ afterwards).
 
 from __future__ import annotations
 
-import os
-import uuid
-
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from chatapp import create_app
-from chatapp.config import postgres_driver
 from chatapp.extensions import db
-from tests.services import POSTGRES_ADMIN_URL, port_open, require
+from tests.services import create_postgres_database
 
 # Hashing at the production cost (scrypt N=2^15, p=3) takes ~0.3 s a call;
 # the suite uses a cheap cost and one test checks the production default.
@@ -43,20 +37,9 @@ BASE_CONFIG = {
 @pytest.fixture(scope="session")
 def postgres_url():
     """A database of our own on the machine's PostgreSQL, for this test run."""
-    admin = make_url(POSTGRES_ADMIN_URL)
-    require("PostgreSQL", port_open(admin.host or "127.0.0.1", admin.port or 5432))
-    name = f"chatapp_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    engine = sa.create_engine(
-        postgres_driver(admin.render_as_string(hide_password=False)), isolation_level="AUTOCOMMIT"
-    )
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = admin.set(database=name).render_as_string(hide_password=False)
-    url = postgres_driver(url)
+    url, drop = create_postgres_database("chatapp_test")
     yield url
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
+    drop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -1,19 +1,15 @@
 """The committed migrations build exactly the schema the models describe."""
 
-import uuid
-
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy.engine import make_url
 
 from chatapp import create_app
-from chatapp.config import postgres_driver
 from chatapp.extensions import db
 from tests.conftest import BASE_CONFIG
-from tests.services import POSTGRES_ADMIN_URL, port_open, require
+from tests.services import create_postgres_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -22,18 +18,9 @@ def empty_database(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    admin = make_url(POSTGRES_ADMIN_URL)
-    require("PostgreSQL", port_open(admin.host or "127.0.0.1", admin.port or 5432))
-    name = f"chatapp_migrate_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(
-        postgres_driver(admin.render_as_string(hide_password=False)), isolation_level="AUTOCOMMIT"
-    )
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield postgres_driver(admin.set(database=name).render_as_string(hide_password=False))
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
+    url, drop = create_postgres_database("chatapp_migrate")
+    yield url
+    drop()
 
 
 def schema_differences(app):
