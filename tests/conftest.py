@@ -7,11 +7,20 @@ afterwards).
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from chatapp import create_app
 from chatapp.extensions import db
 from tests.services import create_postgres_database
+
+# requests briefly sets and then deletes no_proxy in os.environ while it picks
+# proxies; another client thread iterating the environment at that moment
+# fails with KeyError. With it already set, requests restores it instead.
+# (All test traffic is loopback anyway.)
+for _name in ("NO_PROXY", "no_proxy"):
+    os.environ.setdefault(_name, "127.0.0.1,localhost")
 
 # Hashing at the production cost (scrypt N=2^15, p=3) takes ~0.3 s a call;
 # the suite uses a cheap cost and one test checks the production default.

@@ -63,3 +63,6 @@ class ChatClient:
     def close(self) -> None:
         if self.sio.connected:
             self.sio.disconnect()
+        http = getattr(self.sio.eio, "http", None)
+        if http is not None:
+            http.close()  # engineio's own requests session keeps pooled sockets

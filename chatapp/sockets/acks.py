@@ -25,6 +25,18 @@ log = logging.getLogger(__name__)
 INTERNAL = {"code": "internal_error", "message": "Something went wrong on our side."}
 
 
+def cut_off(sid: str) -> None:
+    """Disconnect a socket for good: its namespace, and the connection under it.
+
+    A namespace disconnect alone leaves the Engine.IO connection open, and a
+    hostile raw client could keep sending on it.
+    """
+    eio_sid = socketio.server.manager.eio_sid_from_sid(sid, "/")
+    socketio.server.disconnect(sid, namespace="/")
+    if eio_sid is not None:
+        socketio.server.eio.disconnect(eio_sid)
+
+
 def session_user() -> User:
     """The user of this socket, re-checked per event so logout and disable bite."""
     auth_session_id = session.get("auth_session_id")
@@ -83,12 +95,12 @@ def _handle(handler, args: tuple) -> dict[str, Any]:
         user = session_user()
         return {"ok": True, **handler(user, args[0] if args else None)}
     except Unauthorized as error:
-        socketio.server.disconnect(sid, namespace="/")
+        cut_off(sid)
         return {"ok": False, "error": error.to_dict()}
     except RateLimited as error:
         if limits.flooding(f"sid:{sid}"):
             log.warning("disconnecting a flooding socket", extra={"sid": sid})
-            socketio.server.disconnect(sid, namespace="/")
+            cut_off(sid)
         return {"ok": False, "error": error.to_dict()}
     except ChatError as error:
         return {"ok": False, "error": error.to_dict()}
