@@ -54,10 +54,12 @@ def join(user: User, sid: str, room_name: str) -> dict[str, Any]:
     if name not in session.rooms:
         limits.spend("RATELIMIT_JOINS", f"user:{user.id}")
     room = _become_member(user, name)
-    history = queries.room_history(room, limit=HISTORY_ON_JOIN)
     change = presence().join(sid, user.username, name)
     session.rooms.add(name)
+    # Subscribe before reading history: a message committed before the read is
+    # in it, one committed after is delivered live (clients drop repeats by seq).
     notify.enter_room(sid, name)
+    history = queries.room_history(room, limit=HISTORY_ON_JOIN)
     notify.users_gone(change)
     if change.changed:
         notify.presence_changed(change, "join", skip_sid=sid)
@@ -66,7 +68,8 @@ def join(user: User, sid: str, room_name: str) -> dict[str, Any]:
         "room": name,
         "online": change.online,
         "users": change.users,
-        "seq": room.last_seq,
+        # Per-room seqs are gap-free, so the newest message's seq is the room's.
+        "seq": history[-1]["seq"] if history else 0,
         "history": history,
     }
 
