@@ -38,6 +38,9 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_STRATEGY": "moving-window",
+    # REST limits keep working (per process) while Redis is down.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_SWALLOW_ERRORS": True,
     "RATELIMIT_LOGIN_FAILURES": "5 per 30 minutes",
     "RATELIMIT_REGISTER": "10 per hour",
     "RATELIMIT_ANONYMOUS": "60 per minute",

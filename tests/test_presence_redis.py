@@ -112,6 +112,7 @@ def test_refresh_keeps_sessions_alive(prefix):
 
 def test_refresh_does_not_resurrect_a_purged_session(prefix):
     presence = store(prefix)
+    presence.refresh({})  # the upkeep's first round, at process start
     presence.join("a1", "alice", "general")
     presence.leave("a1", "general")
     presence.refresh({"a1": ("alice", {"general"})})
@@ -152,3 +153,21 @@ def test_default_expiry_removes_a_dead_process_within_a_minute():
     # after its last refresh; the sweep runs every PRESENCE_REFRESH s too.
     assert DEFAULTS["PRESENCE_TTL"] + DEFAULTS["PRESENCE_REFRESH"] <= 60
     assert DEFAULTS["PRESENCE_REFRESH"] * 2 < DEFAULTS["PRESENCE_TTL"]
+
+
+def test_each_process_re_registers_its_sessions_after_redis_lost_its_data(prefix):
+    first, second = store(prefix), store(prefix)
+    first_sessions = {"a1": ("alice", {"general"})}
+    second_sessions = {"b1": ("bob", {"general"})}
+    first.join("a1", "alice", "general")
+    second.join("b1", "bob", "general")
+    first.refresh(first_sessions)
+    second.refresh(second_sessions)
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"{prefix}*"):  # what a restart without persistence does
+        client.delete(key)
+    assert first.online("general").users == []
+    first.refresh(first_sessions)
+    second.refresh(second_sessions)  # each notices on its own, not only the first
+    assert first.online("general").users == ["alice", "bob"]
+    client.close()

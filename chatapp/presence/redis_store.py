@@ -10,6 +10,8 @@ purged by the next call that touches the room (at most PRESENCE_TTL later).
 
 from __future__ import annotations
 
+import uuid
+
 import redis
 
 from chatapp.presence import RoomChange
@@ -121,6 +123,7 @@ class RedisPresence:
         self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
         self.ttl = ttl
         self.prefix = prefix + "presence:"
+        self.process_id = uuid.uuid4().hex
         self._join = self.redis.register_script(_JOIN)
         self._leave = self.redis.register_script(_LEAVE)
         self._online = self.redis.register_script(_ONLINE)
@@ -167,8 +170,28 @@ class RedisPresence:
             pipe.hlen(self._room_keys(room)[2])
         return {room: int(count) for room, count in zip(rooms, pipe.execute(), strict=True)}
 
+    @property
+    def _epoch_key(self) -> str:
+        # One per process: each must notice a data loss and re-register its own.
+        return f"{self.prefix}epoch:{self.process_id}"
+
     def refresh(self, sessions: dict[str, tuple[str, set[str]]]) -> None:
-        """Push back the expiry of this process's sessions: sid -> (user, rooms)."""
+        """Push back the expiry of this process's sessions: sid -> (user, rooms).
+
+        If Redis lost its data (a restart without persistence), the epoch key
+        is gone: every process then registers its sessions again, so counts
+        come back without anyone reconnecting. (A process's first refresh, at
+        start-up before it has sessions, is what creates its key.)
+        """
+        # The key outlives a few refreshes; if this process stalls longer than
+        # that it simply registers again (idempotent).
+        if self.redis.set(self._epoch_key, "1", nx=True, ex=self.ttl * 4):
+            for sid, (user, rooms) in sessions.items():
+                self.connect(sid, user)
+                for room in rooms:
+                    self.join(sid, user, room)
+            return
+        self.redis.expire(self._epoch_key, self.ttl * 4)
         keys, sids = [], []
         for sid, (user, rooms) in sessions.items():
             keys.append(self._user_key(user))

@@ -7,14 +7,35 @@ process) and honouring RATELIMIT_ENABLED like the REST limits.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 
 from flask import current_app
 from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from chatapp.errors import RateLimited
 from chatapp.extensions import limiter
+
+log = logging.getLogger(__name__)
+
+# While the shared storage (Redis) is unreachable, budgets are kept per process
+# here: chat goes on, still limited, instead of refusing every event.
+_fallback = MovingWindowRateLimiter(MemoryStorage())
+
+
+def _hit(item, budget: str, identity: str, cost: int = 1):
+    """(allowed, strategy used) from the shared storage, or the local fallback."""
+    try:
+        return limiter.limiter.hit(item, budget, identity, cost=cost), limiter.limiter
+    except Exception as error:  # noqa: BLE001 (storage down: degrade, do not fail)
+        log.warning(
+            "rate-limit storage unavailable (%s); using per-process limits",
+            error.__class__.__name__,
+        )
+        return _fallback.hit(item, budget, identity, cost=cost), _fallback
 
 
 def spend(budget: str, identity: str, cost: int = 1) -> None:
@@ -22,9 +43,10 @@ def spend(budget: str, identity: str, cost: int = 1) -> None:
     if not limiter.enabled:
         return
     item = parse(current_app.config[budget])
-    if limiter.limiter.hit(item, budget, identity, cost=cost):
+    allowed, strategy = _hit(item, budget, identity, cost)
+    if allowed:
         return
-    stats = limiter.limiter.get_window_stats(item, budget, identity)
+    stats = strategy.get_window_stats(item, budget, identity)
     raise RateLimited(retry_after=math.ceil(max(1.0, stats.reset_time - time.time())))
 
 
@@ -33,4 +55,4 @@ def flooding(identity: str) -> bool:
     if not limiter.enabled:
         return False
     item = parse(current_app.config["RATELIMIT_FLOOD"])
-    return not limiter.limiter.hit(item, "RATELIMIT_FLOOD", identity)
+    return not _hit(item, "RATELIMIT_FLOOD", identity)[0]

@@ -25,12 +25,19 @@ def init_app(app: Flask) -> None:
     from chatapp.sockets import events  # noqa: F401
 
     origins = app.config["CORS_ORIGINS"] or None  # None: same origin only, never "*"
+    url = message_queue_url(app)
+    manager = None
+    if url:
+        from chatapp.sockets.queue import ChatRedisManager
+
+        manager = ChatRedisManager(url, channel=app.config["REDIS_KEY_PREFIX"] + "socketio")
     # Every option is passed explicitly: init_app keeps options from an
-    # earlier call, so an app without a queue must say message_queue=None.
+    # earlier call, so an app without a queue must say client_manager=None.
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        message_queue=message_queue_url(app),
+        message_queue=None,
+        client_manager=manager,
         cors_allowed_origins=origins,
         max_http_buffer_size=app.config["SOCKETIO_MAX_HTTP_BUFFER_SIZE"],
         ping_interval=25,
