@@ -1,0 +1,167 @@
+"""Load generator: N socket clients in one room, S senders at a set rate; measures everything.
+
+    python bench/loadgen.py --url http://127.0.0.1:5000 --clients 100 --senders 5 \
+        --rate 50 --duration 10 [--tokens tokens.json]
+
+Prints one JSON object: connections held/failed, connect time, ack and
+send-to-delivery latency (p50/p95/p99/max, ms), deliveries per second, lost
+and duplicate deliveries (every member present must get every acknowledged
+message once), and the generator's own CPU use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import time
+import uuid
+
+import socketio
+
+
+def pct(values, q):
+    if not values:
+        return None
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(q * len(values)))] * 1000, 2)
+
+
+def summary(values):
+    return {
+        "p50": pct(values, 0.5),
+        "p95": pct(values, 0.95),
+        "p99": pct(values, 0.99),
+        "max": round(max(values) * 1000, 2) if values else None,
+        "n": len(values),
+    }
+
+
+async def run(args):
+    tokens = json.load(open(args.tokens)) if args.tokens else [None] * args.clients
+    received: list[dict] = [{} for _ in range(args.clients)]
+    duplicates = 0
+    clients = []
+    connect_times = []
+    failed = 0
+
+    def on_message(index):
+        async def handler(message):
+            nonlocal duplicates
+            cid = message.get("client_id")
+            if cid in received[index]:
+                duplicates += 1
+            else:
+                received[index][cid] = time.perf_counter()
+
+        return handler
+
+    async def connect(index):
+        nonlocal failed
+        client = socketio.AsyncClient(reconnection=False)
+        client.on("message", on_message(index))
+        started = time.perf_counter()
+        try:
+            auth = {"token": tokens[index]} if tokens[index] else None
+            await client.connect(args.url, auth=auth, transports=["websocket"], wait_timeout=20)
+            reply = await client.call("join", {"room": args.room}, timeout=20)
+            assert reply["ok"], reply
+        except Exception:  # counted as a failed connection
+            failed += 1
+            return None
+        connect_times.append(time.perf_counter() - started)
+        return client
+
+    for start in range(0, args.clients, 50):  # connect in waves of 50
+        batch = await asyncio.gather(
+            *(connect(i) for i in range(start, min(args.clients, start + 50)))
+        )
+        clients.extend(batch)
+    live = [c for c in clients if c is not None]
+    sent_at: dict[str, float] = {}
+    acked: set[str] = set()
+    ack_latency = []
+    errors = 0
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    began = time.perf_counter()
+
+    async def sender(client, per_second):
+        nonlocal errors
+        interval = 1.0 / per_second
+        next_at = time.perf_counter()
+        pending = []
+        while time.perf_counter() - began < args.duration:
+            cid = uuid.uuid4().hex
+            sent_at[cid] = time.perf_counter()
+
+            async def one(cid=cid):
+                nonlocal errors
+                try:
+                    reply = await client.call(
+                        "send", {"room": args.room, "text": "x" * 40, "client_id": cid}, timeout=30
+                    )
+                except Exception:
+                    errors += 1
+                    return
+                if reply.get("ok"):
+                    acked.add(cid)
+                    ack_latency.append(time.perf_counter() - sent_at[cid])
+                else:
+                    errors += 1
+
+            pending.append(asyncio.ensure_future(one()))
+            next_at += interval
+            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+        await asyncio.gather(*pending)
+
+    senders = live[: args.senders]
+    await asyncio.gather(*(sender(c, args.rate / len(senders)) for c in senders))
+    await asyncio.sleep(args.drain)
+    elapsed = time.perf_counter() - began
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    delivery, lost = [], 0
+    live_indexes = [i for i, c in enumerate(clients) if c is not None]
+    for cid in acked:
+        for i in live_indexes:
+            if cid in received[i]:
+                delivery.append(received[i][cid] - sent_at[cid])
+            else:
+                lost += 1
+    await asyncio.gather(*(c.disconnect() for c in live), return_exceptions=True)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    return {
+        "clients": args.clients,
+        "held": len(live),
+        "failed": failed,
+        "connect_ms": summary(connect_times),
+        "rate_in": args.rate,
+        "sent": len(sent_at),
+        "acked": len(acked),
+        "send_errors": errors,
+        "ack_ms": summary(ack_latency),
+        "delivery_ms": summary(delivery),
+        "deliveries": len(delivery),
+        # Per second of sending (the drain only collects late arrivals).
+        "deliveries_per_s": round(len(delivery) / args.duration, 1),
+        "lost": lost,
+        "duplicates": duplicates,
+        "loadgen_cpu_pct": round(100 * cpu / elapsed, 1),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--senders", type=int, default=5)
+    parser.add_argument("--rate", type=float, default=50, help="messages per second, in total")
+    parser.add_argument("--duration", type=float, default=10)
+    parser.add_argument("--drain", type=float, default=3)
+    parser.add_argument("--room", default="bench")
+    parser.add_argument("--tokens", help="JSON list of bearer tokens (chatapp)")
+    print(json.dumps(asyncio.run(run(parser.parse_args()))))
+
+
+if __name__ == "__main__":
+    main()
