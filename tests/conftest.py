@@ -13,6 +13,7 @@ import pytest
 
 from chatapp import create_app
 from chatapp.extensions import db
+from tests.server import FAST_HASH
 from tests.services import create_postgres_database
 
 # requests briefly sets and then deletes no_proxy in os.environ while it picks
@@ -22,9 +23,6 @@ from tests.services import create_postgres_database
 for _name in ("NO_PROXY", "no_proxy"):
     os.environ.setdefault(_name, "127.0.0.1,localhost")
 
-# Hashing at the production cost (scrypt N=2^15, p=3) takes ~0.3 s a call;
-# the suite uses a cheap cost and one test checks the production default.
-FAST_HASH = "scrypt:1024:8:1"
 
 BASE_CONFIG = {
     "TESTING": True,

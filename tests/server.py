@@ -15,6 +15,20 @@ from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Hashing at the production cost (scrypt N=2^15, p=3) takes ~0.3 s a call;
+# the suite uses a cheap cost and one test checks the production default.
+FAST_HASH = "scrypt:1024:8:1"
+
+
+def server_env(database_url: str, **settings: str) -> dict[str, str]:
+    """Settings for a test server process: its database, a test secret, cheap hashing."""
+    return {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-server-" + "s" * 40,
+        "PASSWORD_HASH_METHOD": FAST_HASH,
+        **settings,
+    }
+
 
 def wait_for(condition, timeout: float, interval: float = 0.05, message: str = "condition"):
     """Poll `condition` until it returns a truthy value or `timeout` passes."""

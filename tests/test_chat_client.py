@@ -13,20 +13,14 @@ import threading
 import pytest
 import requests
 
-from tests.conftest import FAST_HASH
 from tests.realtime import login
-from tests.server import ROOT, ServerProcess, wait_for
+from tests.server import ROOT, ServerProcess, server_env, wait_for
 
 
 @pytest.fixture
 def env(tmp_path):
     """Server settings on a SQLite file two server processes can share."""
-    return {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}",
-        "SECRET_KEY": "client-" + "c" * 40,
-        "PASSWORD_HASH_METHOD": FAST_HASH,
-        "RATELIMIT_REGISTER": "1000 per hour",
-    }
+    return server_env(f"sqlite:///{tmp_path / 'chat.db'}", RATELIMIT_REGISTER="1000 per hour")
 
 
 @pytest.fixture

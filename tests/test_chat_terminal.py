@@ -4,19 +4,14 @@ import sys
 
 import requests
 
-from tests.conftest import FAST_HASH
 from tests.realtime import login
-from tests.server import ROOT, ServerProcess
+from tests.server import ROOT, ServerProcess, server_env
 from tests.terminal import Terminal
 from tests.test_chat_client import client_env
 
 
 def test_incoming_messages_do_not_garble_the_line_being_typed(tmp_path):
-    env = {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}",
-        "SECRET_KEY": "tty-" + "t" * 40,
-        "PASSWORD_HASH_METHOD": FAST_HASH,
-    }
+    env = server_env(f"sqlite:///{tmp_path / 'chat.db'}")
     server = ServerProcess(env, log_path=tmp_path / "server.log").start()
     term = Terminal(
         [

@@ -6,9 +6,8 @@ import sys
 
 import pytest
 
-from tests.conftest import FAST_HASH
 from tests.realtime import ChatClient, login
-from tests.server import ROOT, ServerProcess
+from tests.server import ROOT, ServerProcess, server_env
 from tests.services import NatsServer, free_port
 
 
@@ -46,12 +45,7 @@ def test_commands_without_nats_configured_say_so(runner):
 
 
 def test_tail_prints_events_live(nats_server, tmp_path):
-    env = {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}",
-        "SECRET_KEY": "tail-" + "t" * 40,
-        "PASSWORD_HASH_METHOD": FAST_HASH,
-        "NATS_URL": nats_server.url,
-    }
+    env = server_env(f"sqlite:///{tmp_path / 'chat.db'}", NATS_URL=nats_server.url)
     server = ServerProcess(env, log_path=tmp_path / "server.log").start()
     tail = subprocess.Popen(
         [

@@ -3,9 +3,8 @@
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import FAST_HASH
 from tests.realtime import ChatClient, login
-from tests.server import ServerProcess
+from tests.server import ServerProcess, server_env
 from tests.services import PostgresServer
 
 
@@ -25,11 +24,7 @@ def stored_texts(url):
 
 
 def test_sends_fail_cleanly_while_the_database_is_down_and_recover(postgres, tmp_path):
-    env = {
-        "DATABASE_URL": postgres.url,
-        "SECRET_KEY": "dbdown-" + "d" * 40,
-        "PASSWORD_HASH_METHOD": FAST_HASH,
-    }
+    env = server_env(postgres.url)
     server = ServerProcess(env, log_path=tmp_path / "server.log").start()
     try:
         client = ChatClient(server.url, login(server.url, "alice")).connect()

@@ -4,23 +4,20 @@ import itertools
 
 import requests
 
-from tests.conftest import FAST_HASH
 from tests.realtime import ChatClient, login
-from tests.server import ServerProcess, wait_for
+from tests.server import ServerProcess, server_env, wait_for
 from tests.services import RedisServer
 
 
 def test_redis_restart_sends_acked_delivery_resumes_presence_returns(tmp_path):
     redis_server = RedisServer(tmp_path).start()
-    env = {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}",
-        "REDIS_URL": redis_server.url,
-        "SECRET_KEY": "redis-fault-" + "r" * 40,
-        "PASSWORD_HASH_METHOD": FAST_HASH,
-        "PRESENCE_REFRESH": "1",
-        "PRESENCE_TTL": "6",
-        "RATELIMIT_MESSAGES": "1000 per 10 seconds",
-    }
+    env = server_env(
+        f"sqlite:///{tmp_path / 'chat.db'}",
+        REDIS_URL=redis_server.url,
+        PRESENCE_REFRESH="1",
+        PRESENCE_TTL="6",
+        RATELIMIT_MESSAGES="1000 per 10 seconds",
+    )
     a = ServerProcess(env, log_path=tmp_path / "a.log").start()
     b = ServerProcess(env, log_path=tmp_path / "b.log").start()
     clients = []

@@ -5,9 +5,8 @@ import uuid
 import pytest
 import requests
 
-from tests.conftest import FAST_HASH
 from tests.realtime import ChatClient, login
-from tests.server import ServerProcess
+from tests.server import ServerProcess, server_env
 from tests.services import RedisServer, create_postgres_database
 
 TTL, REFRESH = 6, 2  # shortened so the crash test runs in seconds, not a minute
@@ -27,18 +26,16 @@ def backing(tmp_path_factory):
 def servers(backing, tmp_path):
     """Servers A and B: one database, one Redis queue, presence and limits."""
     redis_server, database_url = backing
-    env = {
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_server.url,
-        "SECRET_KEY": "multi-" + "p" * 40,
-        "PASSWORD_HASH_METHOD": FAST_HASH,
-        "PRESENCE_TTL": str(TTL),
-        "PRESENCE_REFRESH": str(REFRESH),
-        "RATELIMIT_MESSAGES": "1000 per 10 seconds",
-        "RATELIMIT_JOINS": "5 per minute",
-        "RATELIMIT_REGISTER": "1000 per hour",
-        "RATELIMIT_ANONYMOUS": "1000 per minute",
-    }
+    env = server_env(
+        database_url,
+        REDIS_URL=redis_server.url,
+        PRESENCE_TTL=str(TTL),
+        PRESENCE_REFRESH=str(REFRESH),
+        RATELIMIT_MESSAGES="1000 per 10 seconds",
+        RATELIMIT_JOINS="5 per minute",
+        RATELIMIT_REGISTER="1000 per hour",
+        RATELIMIT_ANONYMOUS="1000 per minute",
+    )
     # A first: it applies the migrations B then finds done.
     a = ServerProcess(env, log_path=tmp_path / "a.log").start()
     b = ServerProcess(env, log_path=tmp_path / "b.log").start()

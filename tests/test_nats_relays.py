@@ -6,9 +6,8 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import FAST_HASH
 from tests.realtime import ChatClient, login
-from tests.server import ServerProcess
+from tests.server import ServerProcess, server_env
 from tests.services import NatsServer, create_postgres_database
 from tests.stream import wait_for_messages
 
@@ -17,15 +16,13 @@ from tests.stream import wait_for_messages
 def stack(tmp_path):
     nats_server = NatsServer(tmp_path / "nats").start()
     database_url, drop = create_postgres_database("chatapp_relay")
-    env = {
-        "DATABASE_URL": database_url,
-        "NATS_URL": nats_server.url,
-        "SECRET_KEY": "relay-" + "r" * 40,
-        "PASSWORD_HASH_METHOD": FAST_HASH,
-        "NATS_RECONNECT_WAIT": "0.5",
-        "RATELIMIT_MESSAGES": "1000 per 10 seconds",
-        "RATELIMIT_REGISTER": "1000 per hour",
-    }
+    env = server_env(
+        database_url,
+        NATS_URL=nats_server.url,
+        NATS_RECONNECT_WAIT="0.5",
+        RATELIMIT_MESSAGES="1000 per 10 seconds",
+        RATELIMIT_REGISTER="1000 per hour",
+    )
     servers = [ServerProcess(env, log_path=tmp_path / f"s{n}.log").start() for n in range(2)]
     yield servers, nats_server, database_url
     for server in servers:

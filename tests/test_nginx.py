@@ -7,9 +7,8 @@ import pytest
 import requests
 import socketio
 
-from tests.conftest import FAST_HASH
 from tests.realtime import ChatClient, login
-from tests.server import ROOT, ServerProcess, wait_for
+from tests.server import ROOT, ServerProcess, server_env, wait_for
 from tests.services import RedisServer, free_port, port_open, require
 
 
@@ -18,14 +17,12 @@ def topology(tmp_path):
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     require("nginx (apt-get install nginx-light)", shutil.os.path.exists(nginx))
     redis_server = RedisServer(tmp_path).start()
-    env = {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}",
-        "REDIS_URL": redis_server.url,
-        "SECRET_KEY": "nginx-" + "n" * 40,
-        "PASSWORD_HASH_METHOD": FAST_HASH,
-        "PROXY_FIX_X_FOR": "1",
-        "RATELIMIT_REGISTER": "1000 per hour",
-    }
+    env = server_env(
+        f"sqlite:///{tmp_path / 'chat.db'}",
+        REDIS_URL=redis_server.url,
+        PROXY_FIX_X_FOR="1",
+        RATELIMIT_REGISTER="1000 per hour",
+    )
     apps = [ServerProcess(env, log_path=tmp_path / "a.log").start()]
     apps.append(ServerProcess(env, log_path=tmp_path / "b.log").start())
     port = free_port()

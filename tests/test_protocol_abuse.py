@@ -7,21 +7,18 @@ import uuid
 import pytest
 import websocket
 
-from tests.conftest import FAST_HASH
 from tests.realtime import ChatClient, login
-from tests.server import ServerProcess
+from tests.server import ServerProcess, server_env
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("abuse")
-    env = {
-        "DATABASE_URL": f"sqlite:///{tmp / 'abuse.db'}",
-        "SECRET_KEY": "abuse-" + "a" * 40,
-        "PASSWORD_HASH_METHOD": FAST_HASH,
-        "RATELIMIT_REGISTER": "1000 per hour",
-        "RATELIMIT_ANONYMOUS": "10000 per minute",
-    }
+    env = server_env(
+        f"sqlite:///{tmp / 'abuse.db'}",
+        RATELIMIT_REGISTER="1000 per hour",
+        RATELIMIT_ANONYMOUS="10000 per minute",
+    )
     proc = ServerProcess(env, log_path=tmp / "server.log").start()
     yield proc
     proc.stop()

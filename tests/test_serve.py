@@ -6,18 +6,12 @@ import sqlite3
 import pytest
 import requests
 
-from tests.conftest import FAST_HASH
-from tests.server import ServerProcess, wait_for
+from tests.server import ServerProcess, server_env, wait_for
 
 
 @pytest.fixture
 def server(tmp_path):
-    env = {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
-        "SECRET_KEY": "e2e-" + "s" * 40,
-        "PASSWORD_HASH_METHOD": FAST_HASH,
-        "CHATAPP_ENV": "development",
-    }
+    env = server_env(f"sqlite:///{tmp_path / 'serve.db'}", CHATAPP_ENV="development")
     proc = ServerProcess(env, log_path=tmp_path / "server.log").start()
     yield proc
     proc.stop()
@@ -89,12 +83,10 @@ def test_websocket_from_a_foreign_origin_is_refused(server):
 
 
 def test_configured_origins_are_allowed_and_nothing_else(tmp_path):
-    env = {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'cors.db'}",
-        "SECRET_KEY": "cors-" + "c" * 40,
-        "PASSWORD_HASH_METHOD": FAST_HASH,
-        "CORS_ORIGINS": "https://chat.example.com, https://ops.example.com",
-    }
+    env = server_env(
+        f"sqlite:///{tmp_path / 'cors.db'}",
+        CORS_ORIGINS="https://chat.example.com, https://ops.example.com",
+    )
     proc = ServerProcess(env, log_path=tmp_path / "server.log").start()
     try:
         assert _connects(proc, "https://chat.example.com")
