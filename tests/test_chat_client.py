@@ -40,20 +40,15 @@ def client_env(tmp_path, name, password="correct horse", **extra):
     return variables
 
 
+def chat_command(url, username, *args):
+    """The command line of `python cli.py chat` against `url` as `username`."""
+    return [sys.executable, "cli.py", "chat", "--server", url, "--username", username, *args]
+
+
 def run_chat(server, tmp_path, username, text, *args, password="correct horse", timeout=60):
     """One piped run: send `text`'s lines, wait for their acks, exit."""
     return subprocess.run(
-        [
-            sys.executable,
-            "cli.py",
-            "chat",
-            "--server",
-            server.url,
-            "--username",
-            username,
-            "--register",
-            *args,
-        ],
+        chat_command(server.url, username, "--register", *args),
         cwd=ROOT,
         input=text,
         capture_output=True,
@@ -68,19 +63,7 @@ class ChatProcess:
 
     def __init__(self, server_url, tmp_path, username, room="general"):
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "cli.py",
-                "chat",
-                "--server",
-                server_url,
-                "--username",
-                username,
-                "--chatroom",
-                room,
-                "--register",
-                "--json",
-            ],
+            chat_command(server_url, username, "--chatroom", room, "--register", "--json"),
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -251,16 +234,7 @@ def test_login_failures_exit_non_zero_with_a_clear_message(server, tmp_path):
     wrong = run_chat(server, tmp_path, "alice2", "", password="not the password")
     assert wrong.returncode == 0  # --register: a new account, not a failure
     other = subprocess.run(
-        [
-            sys.executable,
-            "cli.py",
-            "chat",
-            "--server",
-            server.url,
-            "--username",
-            "alice",
-            "--register",
-        ],
+        chat_command(server.url, "alice", "--register"),
         cwd=ROOT,
         input="",
         capture_output=True,
@@ -271,7 +245,7 @@ def test_login_failures_exit_non_zero_with_a_clear_message(server, tmp_path):
     assert other.returncode == 2
     assert "Login failed: wrong password for an existing user." in other.stdout
     no_password = subprocess.run(
-        [sys.executable, "cli.py", "chat", "--server", server.url, "--username", "carol"],
+        chat_command(server.url, "carol"),
         cwd=ROOT,
         input="",
         capture_output=True,

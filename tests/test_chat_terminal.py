@@ -1,29 +1,18 @@
 """The interactive client on a real (pseudo) terminal: typing is never garbled."""
 
-import sys
-
 import requests
 
 from tests.realtime import login
 from tests.server import ROOT, ServerProcess, server_env
 from tests.terminal import Terminal
-from tests.test_chat_client import client_env
+from tests.test_chat_client import chat_command, client_env
 
 
 def test_incoming_messages_do_not_garble_the_line_being_typed(tmp_path):
     env = server_env(f"sqlite:///{tmp_path / 'chat.db'}")
     server = ServerProcess(env, log_path=tmp_path / "server.log").start()
     term = Terminal(
-        [
-            sys.executable,
-            "cli.py",
-            "chat",
-            "--server",
-            server.url,
-            "--username",
-            "alice",
-            "--register",
-        ],
+        chat_command(server.url, "alice", "--register"),
         cwd=ROOT,
         env=client_env(tmp_path, "alice"),
     )
