@@ -32,12 +32,11 @@ def store_message(
     """Store `text` in `room`; return (message, created).
 
     A `client_id` the user already used returns the original message with
-    created=False and stores nothing: retries are idempotent.
+    created=False and stores nothing: retries are idempotent. The unique
+    (user, client_id) constraint decides, so no lookup precedes the insert
+    (callers that want to skip work for retries check first, as chat.post does).
     """
     client_id = client_id or uuid.uuid4().hex
-    existing = find_by_client_id(user, client_id)
-    if existing is not None:
-        return existing, False
     seq = db.session.execute(
         update(Room)
         .where(Room.id == room.id)
@@ -56,8 +55,8 @@ def store_message(
         )
         db.session.commit()
     except IntegrityError:
-        # The same client_id committed concurrently (a retry racing its
-        # original): the rollback returns our seq; answer with theirs.
+        # The client_id was used before (a retry, perhaps racing its original):
+        # the rollback returns our seq; answer with the stored message.
         db.session.rollback()
         existing = find_by_client_id(user, client_id)
         if existing is None:
