@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 # While the shared storage (Redis) is unreachable, budgets are kept per process
 # here: chat goes on, still limited, instead of refusing every event.
 _fallback = MovingWindowRateLimiter(MemoryStorage())
+_warned_at = -1e9
 
 
 def _hit(item, budget: str, identity: str, cost: int = 1):
@@ -31,10 +32,15 @@ def _hit(item, budget: str, identity: str, cost: int = 1):
     try:
         return limiter.limiter.hit(item, budget, identity, cost=cost), limiter.limiter
     except Exception as error:  # noqa: BLE001 (storage down: degrade, do not fail)
-        log.warning(
-            "rate-limit storage unavailable (%s); using per-process limits",
-            error.__class__.__name__,
-        )
+        global _warned_at
+        # Once a minute, not once per event: an outage under load would
+        # otherwise write hundreds of identical lines a second.
+        if time.monotonic() - _warned_at > 60:
+            _warned_at = time.monotonic()
+            log.warning(
+                "rate-limit storage unavailable (%s); using per-process limits",
+                error.__class__.__name__,
+            )
         return _fallback.hit(item, budget, identity, cost=cost), _fallback
 
 
