@@ -124,6 +124,8 @@ class NatsLink:
         self.js = None
         self.connected = False
         self.last_error: str | None = None
+        self._stream_ready = False  # the JetStream stream exists (or JetStream is off)
+        self._auth_error_at = 0.0  # when NATS last refused our credentials
         self._stopping = False
         self._thread = None
 
@@ -184,8 +186,6 @@ class NatsLink:
             except Exception:  # noqa: BLE001 (shutting down anyway)
                 log.debug("closing NATS failed", exc_info=True)
 
-    _stream_ready = False
-
     async def _connect(self) -> None:
         import nats
 
@@ -238,8 +238,6 @@ class NatsLink:
     async def _on_error(self, error) -> None:
         self._note_error(_describe(error))
         log.error("NATS error: %s", _describe(error))
-
-    _auth_error_at = 0.0
 
     def _note_error(self, text: str) -> None:
         """Remember the most telling recent error for /readyz and `events status`.

@@ -28,7 +28,6 @@ class Relay:
         self.rate = app.config["NATS_PUBLISH_RATE"]
         self.interval = app.config["NATS_RELAY_INTERVAL"]
         self.running = False
-        self.published = 0
         self.leading = False
         self._woken = False
         self._tokens = float(self.rate)
@@ -94,7 +93,6 @@ class Relay:
             ids = [row.id for row in rows[:done]]
             db.session.execute(delete(OutboxEvent).where(OutboxEvent.id.in_(ids)))
             db.session.commit()
-            self.published += done
         return done == len(rows)
 
     def _take_tokens(self) -> int:
