@@ -35,6 +35,13 @@ def test_serve_migrates_and_answers(server, tmp_path):
     assert me.json()["user"]["username"] == "alice"
 
 
+def test_serve_runs_the_eventlet_socket_driver(server, tmp_path):
+    # Flask-SocketIO quietly picks its threading driver under any Flask CLI
+    # command, serve included; serve must override that (and refuses otherwise).
+    log = (tmp_path / "server.log").read_text()
+    assert "(eventlet)" in log, log[-2000:]
+
+
 def test_serve_exits_cleanly_on_sigterm_even_with_clients_connected(server):
     from tests.realtime import ChatClient, login
 

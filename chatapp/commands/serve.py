@@ -53,7 +53,14 @@ def serve(host: str, port: int, max_connections: int, no_migrate: bool) -> None:
         raise click.ClickException(
             "serve needs eventlet's monkey patching: run it as `python cli.py serve`."
         )
+    from chatapp.extensions import socketio
     from chatapp.logs import configure_logging
+
+    if socketio.server.eio.async_mode != "eventlet":
+        raise click.ClickException(
+            f"serve needs Socket.IO's eventlet driver, not {socketio.server.eio.async_mode!r}: "
+            "unset SOCKETIO_ASYNC_MODE or set it to eventlet."
+        )
 
     configure_logging(current_app)
     if not no_migrate:
@@ -83,7 +90,12 @@ def serve(host: str, port: int, max_connections: int, no_migrate: bool) -> None:
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     click.echo(f"chatapp listening on http://{host}:{listener.getsockname()[1]}", err=True)
     log.info(
-        "serving on %s:%s, max %d connections, %d open files", host, port, max_connections, limit
+        "serving on %s:%s (%s), max %d connections, %d open files",
+        host,
+        port,
+        socketio.server.eio.async_mode,
+        max_connections,
+        limit,
     )
     try:
         eventlet.wsgi.server(listener, app, max_size=max_connections, log_output=False)

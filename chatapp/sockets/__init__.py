@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+import sys
+
 from flask import Flask
 
 from chatapp.extensions import socketio
+
+
+def async_mode(app: Flask) -> str | None:
+    """SOCKETIO_ASYNC_MODE, or "eventlet" in a process eventlet has monkey patched.
+
+    Left to itself, Flask-SocketIO picks "threading" whenever FLASK_RUN_FROM_CLI
+    is set, and Click's FlaskGroup sets it for every `cli.py` command, `serve`
+    included. `serve` then ran on eventlet's hub with the threading driver: a
+    green thread per websocket reader and simple-websocket's wsproto framing
+    instead of eventlet's own websocket, about twice the CPU per delivery.
+    """
+    mode = app.config["SOCKETIO_ASYNC_MODE"]
+    eventlet = sys.modules.get("eventlet")  # never imported here: it warns on import
+    if mode is None and eventlet is not None and eventlet.patcher.is_monkey_patched("socket"):
+        return "eventlet"
+    return mode
 
 
 def message_queue_url(app: Flask) -> str | None:
@@ -35,7 +53,7 @@ def init_app(app: Flask) -> None:
     # earlier call, so an app without a queue must say client_manager=None.
     socketio.init_app(
         app,
-        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        async_mode=async_mode(app),
         message_queue=None,
         client_manager=manager,
         cors_allowed_origins=origins,
