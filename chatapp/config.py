@@ -50,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     # Refused events a socket may pile up before it is disconnected.
     "RATELIMIT_FLOOD": "30 per 10 seconds",
     "MAX_SESSIONS_PER_USER": 20,
+    # Sockets re-read their login session from the database at most this often
+    # (seconds); a logout or disable on the same process bites at once.
+    "LOGIN_RECHECK_SECONDS": 2.0,
     "MAX_ROOMS_PER_USER": 100,
     "REDIS_KEY_PREFIX": "chat:",
     "PRESENCE_TTL": 45,
@@ -60,7 +63,7 @@ DEFAULTS: dict[str, Any] = {
     "LOG_DIR": None,
     "LOG_MAX_BYTES": 10 * 1024 * 1024,
     "LOG_BACKUP_COUNT": 5,
-    "SOCKETIO_ASYNC_MODE": None,  # None: eventlet when installed
+    "SOCKETIO_ASYNC_MODE": None,  # None: eventlet once monkey patched, see sockets.async_mode
     "SOCKETIO_MESSAGE_QUEUE": None,  # None: follows REDIS_URL
     "SOCKETIO_MAX_HTTP_BUFFER_SIZE": 64 * 1024,
     "SQLALCHEMY_ENGINE_OPTIONS": {},
@@ -134,6 +137,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "RATELIMIT_FLOOD": ("RATELIMIT_FLOOD", _STR),
     "REDIS_KEY_PREFIX": ("REDIS_KEY_PREFIX", _STR),
     "MAX_SESSIONS_PER_USER": ("MAX_SESSIONS_PER_USER", _INT),
+    "LOGIN_RECHECK_SECONDS": ("LOGIN_RECHECK_SECONDS", float),
     "MAX_ROOMS_PER_USER": ("MAX_ROOMS_PER_USER", _INT),
     "PRESENCE_TTL": ("PRESENCE_TTL", _INT),
     "PRESENCE_REFRESH": ("PRESENCE_REFRESH", _INT),

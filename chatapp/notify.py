@@ -14,7 +14,7 @@ from chatapp import events, metrics
 from chatapp.events import outbox
 from chatapp.extensions import db, socketio
 from chatapp.payloads import notice_payload, presence_payload
-from chatapp.presence import RoomChange
+from chatapp.presence import RoomChange, local_sessions
 
 
 def message_stored(payload: dict[str, Any]) -> None:
@@ -60,3 +60,12 @@ def enter_room(sid: str, room: str) -> None:
 
 def exit_room(sid: str, room: str) -> None:
     socketio.server.leave_room(sid, room, namespace="/")
+
+
+def logins_revoked(*, auth_session_id: str | None = None, user_id: int | None = None) -> None:
+    """Logins were revoked: this process's sockets on them re-check at their next event.
+
+    Sockets on other processes notice within LOGIN_RECHECK_SECONDS when they
+    send, and within PRESENCE_REFRESH when idle (runtime.end_revoked_logins).
+    """
+    local_sessions().recheck_logins(auth_session_id=auth_session_id, user_id=user_id)

@@ -9,6 +9,8 @@ from flask import Flask
 from chatapp import notify
 from chatapp.extensions import socketio
 from chatapp.presence import local_sessions, presence
+from chatapp.services import accounts
+from chatapp.sockets.acks import cut_off
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +31,26 @@ def presence_upkeep(app: Flask) -> None:
                 presence().refresh(local_sessions().snapshot())
                 for change in presence().sweep():
                     notify.users_gone(change)
+                end_revoked_logins()
         except Exception:
             log.exception("presence upkeep failed; retrying in %ss", interval)
         socketio.sleep(interval)
+
+
+def end_revoked_logins() -> None:
+    """Disconnect this process's sockets whose login was revoked or expired.
+
+    A socket re-checks its login when it sends (acks.session_user); this sweep
+    catches the ones that only listen, so a logout also stops their deliveries.
+    """
+    logins = local_sessions().logins()
+    if not logins:
+        return
+    live = accounts.live_logins(set(logins.values()))
+    for sid, login in logins.items():
+        if login not in live:
+            log.info("disconnecting a socket whose login ended", extra={"sid": sid})
+            cut_off(sid)
 
 
 def start_background_work(app: Flask) -> None:

@@ -1,7 +1,7 @@
 """Every socket error code, and bad input that must never hurt the server."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from chatapp.extensions import db, socketio
 from chatapp.models import Message
@@ -148,6 +148,38 @@ def test_revoked_login_session_ends_the_socket(alice):
     reply = ack(alice, "send", {"room": "general", "text": "after logout"})
     assert error_code(reply) == "unauthorized"
     assert not alice.is_connected()
+
+
+def revoke_elsewhere(app, username):
+    """Revoke a user's logins in the database only, as another server process would."""
+    from chatapp.models import AuthSession, User
+    from chatapp.models.types import utcnow
+
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.username == username))
+        db.session.execute(
+            update(AuthSession).where(AuthSession.user_id == user_id).values(revoked_at=utcnow())
+        )
+        db.session.commit()
+
+
+def test_a_login_revoked_elsewhere_is_refused_once_rechecked(app, alice):
+    app.config["LOGIN_RECHECK_SECONDS"] = 0  # re-read the login on every event
+    revoke_elsewhere(app, "alice")
+    assert error_code(ack(alice, "send", {"room": "general", "text": "hi"})) == "unauthorized"
+    assert not alice.is_connected()
+
+
+def test_listening_sockets_of_a_revoked_login_are_swept(app, connect, alice):
+    from chatapp.runtime import end_revoked_logins
+
+    bob = connect("bob")
+    revoke_elsewhere(app, "alice")
+    with app.app_context():
+        end_revoked_logins()
+    assert not alice.is_connected()
+    assert bob.is_connected()
+    assert ack(bob, "join", {"room": "general"})["ok"]
 
 
 def test_database_errors_become_unavailable_not_ok(app, alice, monkeypatch):

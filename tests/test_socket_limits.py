@@ -1,8 +1,10 @@
 """Socket rate limits: budgets in the limiter's storage, caps, flood disconnects."""
 
 import pytest
+from sqlalchemy import func, select
 
-from chatapp.extensions import socketio
+from chatapp.extensions import db, socketio
+from chatapp.models import Message, Room
 from tests.conftest import ack
 
 
@@ -23,6 +25,7 @@ def limited(make_app):
             opened.append(sock)
             return sock
 
+        connect.app = app
         return connect
 
     yield build
@@ -50,13 +53,27 @@ def test_message_budget_per_user(limited):
     assert ack(bob, "send", {"room": "general", "text": "bob is fine"})["ok"]
 
 
-def test_retries_of_a_stored_message_cost_nothing(limited):
+def test_retries_of_a_stored_message_are_answered_even_over_budget(limited):
     connect = limited(RATELIMIT_MESSAGES="2 per 10 seconds")
     alice = connect()
     ack(alice, "join", {"room": "general"})
     first = ack(alice, "send", {"room": "general", "text": "hi", "client_id": "c1"})
-    for _ in range(3):
+    for _ in range(3):  # the third is past the budget, and still answered
         assert ack(alice, "send", {"room": "general", "text": "hi", "client_id": "c1"}) == first
+    refusal(ack(alice, "send", {"room": "general", "text": "new", "client_id": "c2"}))
+
+
+def test_a_refused_send_stores_nothing_and_gives_its_seq_back(limited):
+    connect = limited(RATELIMIT_MESSAGES="2 per 10 seconds")
+    alice = connect()
+    ack(alice, "join", {"room": "general"})
+    for n in range(2):
+        assert ack(alice, "send", {"room": "general", "text": f"m{n}", "client_id": f"c{n}"})["ok"]
+    for _ in range(2):  # the refused client_id stays unused: its retry is refused too
+        refusal(ack(alice, "send", {"room": "general", "text": "over", "client_id": "c2"}))
+    with connect.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Message)) == 2
+        assert db.session.scalar(select(Room.last_seq).where(Room.name == "general")) == 2
 
 
 def test_join_budget_per_user(limited):

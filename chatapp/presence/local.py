@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -15,7 +16,13 @@ class LocalSession:
     user_id: int
     username: str
     auth_session_id: str
-    rooms: set[str] = field(default_factory=set)
+    # Joined room name -> room id: a send needs the id, and rooms are never
+    # renamed or deleted, so the socket keeps it instead of a query per send.
+    rooms: dict[str, int] = field(default_factory=dict)
+    # The user as last loaded, and when its login was confirmed live
+    # (time.monotonic()); see chatapp.sockets.acks.session_user.
+    user: Any = None
+    checked_at: float = 0.0
 
 
 class LocalSessions:
@@ -34,10 +41,22 @@ class LocalSessions:
         with self._lock:
             return self._sessions.pop(sid, None)
 
+    def recheck_logins(self, *, auth_session_id: str | None = None, user_id: int | None = None):
+        """Make matching sessions re-check their login on their next event."""
+        with self._lock:
+            for session in self._sessions.values():
+                if session.auth_session_id == auth_session_id or session.user_id == user_id:
+                    session.checked_at = 0.0
+
     def snapshot(self) -> dict[str, tuple[str, set[str]]]:
         """sid -> (username, rooms), for the presence refresh."""
         with self._lock:
             return {sid: (s.username, set(s.rooms)) for sid, s in self._sessions.items()}
+
+    def logins(self) -> dict[str, str]:
+        """sid -> auth session id, for the sweep of revoked logins."""
+        with self._lock:
+            return {sid: s.auth_session_id for sid, s in self._sessions.items()}
 
     def distinct_users(self) -> int:
         with self._lock:

@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from chatapp import events
+from chatapp import events, notify
 from chatapp.auth.passwords import hash_password, verify_password
 from chatapp.errors import Conflict, Forbidden, InvalidCredentials, NotFound
 from chatapp.events import outbox
@@ -93,6 +93,7 @@ def end_session(auth_session_id: str) -> None:
         .values(revoked_at=utcnow())
     )
     db.session.commit()
+    notify.logins_revoked(auth_session_id=auth_session_id)
 
 
 def revoke_all_sessions(user: User) -> None:
@@ -102,6 +103,26 @@ def revoke_all_sessions(user: User) -> None:
         .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
+
+
+def live_logins(auth_session_ids: set[str]) -> set[str]:
+    """The ids among `auth_session_ids` still live: unexpired, unrevoked, user enabled."""
+    live: set[str] = set()
+    ids = sorted(auth_session_ids)
+    for start in range(0, len(ids), 1000):  # bounded IN lists
+        live.update(
+            db.session.scalars(
+                select(AuthSession.id)
+                .join(User, AuthSession.user_id == User.id)
+                .where(
+                    AuthSession.id.in_(ids[start : start + 1000]),
+                    AuthSession.revoked_at.is_(None),
+                    AuthSession.expires_at > utcnow(),
+                    User.is_disabled.is_(False),
+                )
+            )
+        )
+    return live
 
 
 def load_session_user(auth_session_id: str) -> User | None:
@@ -127,6 +148,7 @@ def set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
     revoke_all_sessions(user)
     db.session.commit()
+    notify.logins_revoked(user_id=user.id)
 
 
 def set_disabled(user: User, disabled: bool) -> None:
@@ -135,6 +157,7 @@ def set_disabled(user: User, disabled: bool) -> None:
     if disabled:
         revoke_all_sessions(user)
     db.session.commit()
+    notify.logins_revoked(user_id=user.id)
 
 
 def set_admin(user: User, admin: bool) -> None:
@@ -145,5 +168,7 @@ def set_admin(user: User, admin: bool) -> None:
 
 def delete_user(user: User) -> None:
     """Delete the account; its messages stay in their rooms without an author."""
+    user_id = user.id
     db.session.delete(user)
     db.session.commit()
+    notify.logins_revoked(user_id=user_id)

@@ -55,7 +55,7 @@ def join(user: User, sid: str, room_name: str) -> dict[str, Any]:
         limits.spend("RATELIMIT_JOINS", f"user:{user.id}")
     room = _become_member(user, name)
     change = presence().join(sid, user.username, name)
-    session.rooms.add(name)
+    session.rooms[name] = room.id
     # Subscribe before reading history: a message committed before the read is
     # in it, one committed after is delivered live (clients drop repeats by seq).
     notify.enter_room(sid, name)
@@ -80,7 +80,7 @@ def leave(user: User, sid: str, room_name: str) -> dict[str, Any]:
     session = local_sessions().get(sid)
     if name not in session.rooms:
         raise NotInRoom(f"You are not in #{name}.")
-    session.rooms.discard(name)
+    session.rooms.pop(name, None)
     notify.exit_room(sid, name)
     change = _leave_presence(sid, name)
     if change.changed:
@@ -111,13 +111,13 @@ def disconnect(sid: str) -> None:
     presence().disconnect(sid, session.username)
 
 
-def joined_room(sid: str, room_name: str) -> Room:
-    """The room `room_name`, which session `sid` must have joined."""
+def joined_room(sid: str, room_name: str) -> rooms.RoomKey:
+    """The room `room_name`, which session `sid` must have joined (no query)."""
     name = rooms.normalize_room_name(room_name)
-    session = local_sessions().get(sid)
-    if name not in session.rooms:
+    room_id = local_sessions().get(sid).rooms.get(name)
+    if room_id is None:
         raise NotInRoom(f"You are not in #{name}; join it first.")
-    return rooms.get_room(name)
+    return rooms.RoomKey(room_id, name)
 
 
 def send(user: User, sid: str, data: SendMessage) -> dict[str, Any]:
@@ -143,18 +143,28 @@ def send_over_http(user: User, room_name: str, data: PostMessage) -> tuple[dict[
     return post(user, room, text, data.client_id)
 
 
-def post(user: User, room: Room, text: str, client_id: str | None) -> tuple[dict[str, Any], bool]:
-    """Store (idempotently), commit, then broadcast. Returns (payload, created)."""
-    if client_id is not None:
-        existing = messages.find_by_client_id(user, client_id)
-        if existing is not None:
-            # A retry: answer with the original, which was broadcast already,
-            # without spending the rate budget again.
-            room_name = rooms.room_name(existing.room_id)
-            return message_payload(existing, room_name, user.username), False
-    limits.spend("RATELIMIT_MESSAGES", f"user:{user.id}")
-    message, created = messages.store_message(user, room, text, client_id)
-    payload = message_payload(message, room.name, user.username)
+def post(
+    user: User, room: Room | rooms.RoomKey, text: str, client_id: str | None
+) -> tuple[dict[str, Any], bool]:
+    """Store (idempotently), commit, then broadcast. Returns (payload, created).
+
+    The rate budget is spent first, before any database work, so a flood is
+    refused without touching a room's row lock. A retry of a stored message
+    is answered with the original (broadcast already) even once the budget is
+    spent; looking for it only on refusal keeps a query off every send.
+    """
+    try:
+        limits.spend("RATELIMIT_MESSAGES", f"user:{user.id}")
+    except RateLimited:
+        message = messages.find_by_client_id(user, client_id) if client_id else None
+        if message is None:
+            raise
+        created = False
+    else:
+        message, created = messages.store_message(user, room, text, client_id)
+    # A reused client_id may name a message in another room.
+    room_name = room.name if message.room_id == room.id else rooms.room_name(message.room_id)
+    payload = message_payload(message, room_name, user.username)
     if created:
         metrics.MESSAGES_STORED.inc()
         notify.message_stored(payload)

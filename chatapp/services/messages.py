@@ -18,6 +18,7 @@ from chatapp.events import outbox
 from chatapp.extensions import db
 from chatapp.models import Message, Room, User
 from chatapp.payloads import message_payload
+from chatapp.services.rooms import RoomKey
 
 
 def find_by_client_id(user: User, client_id: str) -> Message | None:
@@ -27,14 +28,16 @@ def find_by_client_id(user: User, client_id: str) -> Message | None:
 
 
 def store_message(
-    user: User, room: Room, text: str, client_id: str | None = None
+    user: User,
+    room: Room | RoomKey,
+    text: str,
+    client_id: str | None = None,
 ) -> tuple[Message, bool]:
     """Store `text` in `room`; return (message, created).
 
     A `client_id` the user already used returns the original message with
     created=False and stores nothing: retries are idempotent. The unique
-    (user, client_id) constraint decides, so no lookup precedes the insert
-    (callers that want to skip work for retries check first, as chat.post does).
+    (user, client_id) constraint decides, so no lookup precedes the insert.
     """
     client_id = client_id or uuid.uuid4().hex
     seq = db.session.execute(
@@ -62,4 +65,7 @@ def store_message(
         if existing is None:
             raise
         return existing, False
+    except BaseException:
+        db.session.rollback()  # give the seq (and the room's row lock) back at once
+        raise
     return message, True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -9,6 +11,17 @@ from chatapp.errors import BadRequest, NotFound, NotInRoom
 from chatapp.extensions import db
 from chatapp.models import Membership, Room, User
 from chatapp.schemas import ROOM_RE
+
+
+class RoomKey(NamedTuple):
+    """What storing a message needs of a room, as a joined socket remembers it.
+
+    Rooms are never renamed or deleted, so the pair stays true; a Room has
+    both attributes too and can stand in for it.
+    """
+
+    id: int
+    name: str
 
 
 def normalize_room_name(name: object) -> str:
