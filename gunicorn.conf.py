@@ -35,14 +35,15 @@ proc_name = "chatapp"
 
 
 def post_worker_init(worker):
-    """In the worker, after fork: JSON logs, file limits, background tasks."""
+    """In the worker, after fork: JSON logs, file limits, GC freeze, background tasks."""
     from chatapp.commands.serve import raise_open_files_limit
     from chatapp.logs import configure_logging
-    from chatapp.runtime import start_background_work
+    from chatapp.runtime import freeze_startup_objects, start_background_work
 
     app = worker.wsgi
     configure_logging(app)
     raise_open_files_limit(worker_connections)
+    freeze_startup_objects()
     start_background_work(app)
 
 

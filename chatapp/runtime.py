@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from flask import Flask
@@ -51,6 +52,19 @@ def end_revoked_logins() -> None:
         if login not in live:
             log.info("disconnecting a socket whose login ended", extra={"sid": sid})
             cut_off(sid)
+
+
+def freeze_startup_objects() -> int:
+    """Keep everything built at startup out of the garbage collector's full passes.
+
+    A full (generation 2) collection scans every tracked object: after startup
+    about 150,000 (Flask, SQLAlchemy, the app), some 100 ms here during which
+    the one eventlet hub serves nobody, a latency spike for every client.
+    Frozen objects are never scanned again. Returns how many were frozen.
+    """
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
 
 
 def start_background_work(app: Flask) -> None:

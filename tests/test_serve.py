@@ -1,6 +1,8 @@
 """`python cli.py serve` migrates an empty database and serves the API for real."""
 
+import re
 import signal
+import socket
 import sqlite3
 
 import pytest
@@ -40,6 +42,12 @@ def test_serve_runs_the_eventlet_socket_driver(server, tmp_path):
     # command, serve included; serve must override that (and refuses otherwise).
     log = (tmp_path / "server.log").read_text()
     assert "(eventlet)" in log, log[-2000:]
+
+
+def test_serve_freezes_its_startup_objects(server, tmp_path):
+    # Full GC passes over them stalled the hub for ~100 ms each (docs/benchmarks.md).
+    frozen = re.search(r"(\d+) objects frozen for the GC", (tmp_path / "server.log").read_text())
+    assert frozen and int(frozen.group(1)) > 10_000
 
 
 def test_serve_exits_cleanly_on_sigterm_even_with_clients_connected(server):
@@ -101,3 +109,15 @@ def test_configured_origins_are_allowed_and_nothing_else(tmp_path):
         assert not _connects(proc, "https://evil.example.com")
     finally:
         proc.stop()
+
+
+def test_accepted_connections_do_not_wait_for_nagle():
+    from chatapp.commands.serve import no_delay
+
+    with socket.socket() as listener:
+        no_delay(listener).bind(("127.0.0.1", 0))
+        listener.listen(1)
+        with socket.create_connection(listener.getsockname()):
+            accepted, _ = listener.accept()
+            with accepted:
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
