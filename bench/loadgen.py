@@ -1,7 +1,10 @@
-"""Load generator: N socket clients in one room, S senders at a set rate; measures everything.
+"""Load generator: N socket clients in R rooms, S senders at a set rate; measures everything.
 
     python bench/loadgen.py --url http://127.0.0.1:5000 --clients 100 --senders 5 \
-        --rate 50 --duration 10 [--tokens tokens.json]
+        --rate 50 --duration 10 [--rooms 1] [--tokens tokens.json]
+
+Client i joins room i % R; sender j is client j, so senders spread over the
+rooms. Clients are bench/lean.py's, so the generator's own CPU stays low.
 
 Prints one JSON object: connections held/failed, connect time, ack and
 send-to-delivery latency (p50/p95/p99/max, ms), deliveries per second, lost
@@ -17,8 +20,9 @@ import json
 import resource
 import time
 import uuid
+from pathlib import Path
 
-import socketio
+import lean
 
 
 def pct(values, q):
@@ -46,8 +50,11 @@ async def run(args):
     connect_times = []
     failed = 0
 
+    def room_of(index: int) -> str:
+        return f"{args.room}{index % args.rooms}" if args.rooms > 1 else args.room
+
     def on_message(index):
-        async def handler(message):
+        def handler(message):
             nonlocal duplicates
             cid = message.get("client_id")
             if cid in received[index]:
@@ -57,15 +64,16 @@ async def run(args):
 
         return handler
 
+    http = lean.session()
+
     async def connect(index):
         nonlocal failed
-        client = socketio.AsyncClient(reconnection=False)
+        client = lean.LeanClient(http, args.url)
         client.on("message", on_message(index))
         started = time.perf_counter()
         try:
-            auth = {"token": tokens[index]} if tokens[index] else None
-            await client.connect(args.url, auth=auth, transports=["websocket"], wait_timeout=20)
-            reply = await client.call("join", {"room": args.room}, timeout=20)
+            await client.connect(tokens[index])
+            reply = await client.call("join", {"room": room_of(index)}, timeout=20)
             assert reply["ok"], reply
         except Exception:  # counted as a failed connection
             failed += 1
@@ -86,7 +94,9 @@ async def run(args):
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     began = time.perf_counter()
 
-    async def sender(client, per_second):
+    sent_room: dict[str, str] = {}
+
+    async def sender(index, client, per_second):
         nonlocal errors
         interval = 1.0 / per_second
         next_at = time.perf_counter()
@@ -94,13 +104,13 @@ async def run(args):
         while time.perf_counter() - began < args.duration:
             cid = uuid.uuid4().hex
             sent_at[cid] = time.perf_counter()
+            sent_room[cid] = room_of(index)
 
             async def one(cid=cid):
                 nonlocal errors
                 try:
-                    reply = await client.call(
-                        "send", {"room": args.room, "text": "x" * 40, "client_id": cid}, timeout=30
-                    )
+                    data = {"room": sent_room[cid], "text": "x" * 40, "client_id": cid}
+                    reply = await client.call("send", data, timeout=30)
                 except Exception:
                     errors += 1
                     return
@@ -115,23 +125,31 @@ async def run(args):
             await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
         await asyncio.gather(*pending)
 
-    senders = live[: args.senders]
-    await asyncio.gather(*(sender(c, args.rate / len(senders)) for c in senders))
+    senders = [(i, c) for i, c in enumerate(clients[: args.senders]) if c is not None]
+    await asyncio.gather(*(sender(i, c, args.rate / len(senders)) for i, c in senders))
     await asyncio.sleep(args.drain)
     elapsed = time.perf_counter() - began
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     delivery, lost = [], 0
-    live_indexes = [i for i, c in enumerate(clients) if c is not None]
+    members: dict[str, list[int]] = {}
+    for i, c in enumerate(clients):
+        if c is not None:
+            members.setdefault(room_of(i), []).append(i)
     for cid in acked:
-        for i in live_indexes:
+        for i in members[sent_room[cid]]:
             if cid in received[i]:
                 delivery.append(received[i][cid] - sent_at[cid])
             else:
                 lost += 1
-    await asyncio.gather(*(c.disconnect() for c in live), return_exceptions=True)
+    await asyncio.gather(*(c.close() for c in live), return_exceptions=True)
+    await http.close()
+    if args.acked_out:  # for checking the event stream afterwards
+        Path(args.acked_out).write_text(json.dumps(sorted(acked)))
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     return {
         "clients": args.clients,
+        "rooms": args.rooms,
+        "senders": len(senders),
         "held": len(live),
         "failed": failed,
         "connect_ms": summary(connect_times),
@@ -158,8 +176,12 @@ def main():
     parser.add_argument("--rate", type=float, default=50, help="messages per second, in total")
     parser.add_argument("--duration", type=float, default=10)
     parser.add_argument("--drain", type=float, default=3)
-    parser.add_argument("--room", default="bench")
+    parser.add_argument("--room", default="bench", help="room name (prefix, with --rooms)")
+    parser.add_argument("--rooms", type=int, default=1)
     parser.add_argument("--tokens", help="JSON list of bearer tokens (chatapp)")
+    parser.add_argument("--acked-out", help="write the acknowledged client_ids here (JSON)")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # a socket per client
     print(json.dumps(asyncio.run(run(parser.parse_args()))))
 
 

@@ -1,0 +1,142 @@
+"""Capacity: idle authenticated connections ramped up in one process, memory per connection.
+
+    .venv/bin/python bench/capacity.py [--steps 1000,2500,5000,10000] [--only chatapp]
+
+chatapp (PostgreSQL + a private Redis, one `serve` process, one user and token
+per connection, each joining one of 100 rooms) against the bare eventlet
+baseline with the same Redis queue. bench/holder.py opens the connections in
+steps; at each step the server's RSS is read after it settles, and memory per
+connection is (RSS - RSS before any connection) / connections held. At the top
+step a probe client sends 50 messages into a 100-member room and times the
+acks, and the server's CPU while holding is read over 10 s (pings, presence).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import socketio
+from common import (
+    ROOT,
+    CpuMeter,
+    baseline_server,
+    chatapp_server,
+    make_tokens,
+    raise_open_files_limit,
+    rss_kib,
+    save,
+)
+
+from tests.services import RedisServer, create_postgres_database
+
+
+def probe(url: str, token: str | None) -> dict:
+    """Ack latency of 50 sequential sends into room idle0 (100 idle members)."""
+    client = socketio.Client(reconnection=False)
+    client.connect(url, auth={"token": token} if token else None, transports=["websocket"])
+    try:
+        client.call("join", {"room": "idle0"}, timeout=30)
+        times = []
+        for _ in range(50):
+            started = time.perf_counter()
+            data = {"room": "idle0", "text": "probe", "client_id": uuid.uuid4().hex}
+            reply = client.call("send", data, timeout=30)
+            assert reply.get("ok"), reply
+            times.append(time.perf_counter() - started)
+    finally:
+        client.disconnect()
+    times.sort()
+    return {"p50": round(times[25] * 1000, 1), "max": round(times[-1] * 1000, 1)}
+
+
+def measure(name: str, url: str, pid: int, args, tokens: str | None) -> list[dict]:
+    time.sleep(2)
+    rss0 = rss_kib(pid)
+    command = [sys.executable, str(ROOT / "bench/holder.py"), "--url", url, "--steps", args.steps]
+    if tokens:
+        command += ["--tokens", tokens]
+    holder = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    rows = []
+    try:
+        for index in range(len(args.steps.split(","))):
+            line = holder.stdout.readline()
+            if not line:
+                raise RuntimeError("the holder died")
+            row = json.loads(line)
+            time.sleep(args.settle)
+            rss = rss_kib(pid)
+            row.update(
+                server=name,
+                rss0_mib=round(rss0 / 1024, 1),
+                rss_mib=round(rss / 1024, 1),
+                kib_per_connection=round((rss - rss0) / max(1, row["held"]), 1),
+            )
+            if index == len(args.steps.split(",")) - 1:
+                meter = CpuMeter(pid)
+                time.sleep(10)
+                row["idle_cpu_pct"] = meter.read()
+                first_token = json.load(open(tokens))[0] if tokens else None
+                row["probe_ack_ms"] = probe(url, first_token)
+            rows.append(row)
+            print(f"# {name}: {row}", file=sys.stderr)
+            holder.stdin.write("\n")
+            holder.stdin.flush()
+        holder.wait(300)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", default="1000,2500,5000,10000")
+    parser.add_argument("--settle", type=float, default=5)
+    parser.add_argument("--only", choices=["baseline", "chatapp"])
+    args = parser.parse_args()
+    raise_open_files_limit()
+    top = max(int(s) for s in args.steps.split(","))
+    work = Path(tempfile.mkdtemp(prefix="chatapp-capacity-"))
+    redis_server = RedisServer(work).start()
+    database_url, drop = create_postgres_database("chatapp_capacity")
+    rows: list[dict] = []
+    try:
+        if args.only != "chatapp":
+            with baseline_server(redis_server.url) as (url, pid):
+                rows += measure("baseline", url, pid, args, None)
+        if args.only != "baseline":
+            extra = {"REDIS_URL": redis_server.url, "MAX_CONNECTIONS": str(top + 1000)}
+            with chatapp_server(work, database_url, **extra) as chat:
+                began = time.monotonic()
+                tokens = make_tokens(chat.url, top, work / "tokens.json", prefix="idle")
+                print(f"# {top} users in {time.monotonic() - began:.0f} s", file=sys.stderr)
+                rows += measure("chatapp", chat.url, chat.process.pid, args, tokens)
+    finally:
+        redis_server.stop()
+        drop()
+    save("capacity", {"args": vars(args), "rows": rows})
+    print("| server | held | failed | ramp s | connect p50/p99 ms | RSS MiB | KiB per connection |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['server']} | {r['held']} | {r['failed']} | {r['ramp_s']} | "
+            f"{r['connect_ms']['p50']} / {r['connect_ms']['p99']} | {r['rss_mib']} | "
+            f"{r['kib_per_connection']} |"
+        )
+    for r in rows:
+        if "probe_ack_ms" in r:
+            print(
+                f"{r['server']} holding {r['held']}: idle CPU {r['idle_cpu_pct']} %, "
+                f"probe ack p50 {r['probe_ack_ms']['p50']} ms, max {r['probe_ack_ms']['max']} ms"
+            )
+
+
+if __name__ == "__main__":
+    main()

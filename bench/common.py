@@ -1,0 +1,164 @@
+"""What every benchmark shares: servers to measure, the load generator, process readings.
+
+Servers run as real processes on loopback: chatapp through `cli.py serve`
+(tests/server.py) and the bare baseline (bench/baseline_server.py). Readings
+come from /proc, so they include every thread of the measured process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.server import ServerProcess, wait_for  # noqa: E402
+from tests.services import free_port  # noqa: E402
+
+TICKS = os.sysconf("SC_CLK_TCK")
+RESULTS = ROOT / "bench/results"
+
+#: chatapp's settings for every benchmark: limits off (never the default), and
+#: a cheap password hash for setting up hundreds of users (bench/logins.py
+#: measures the production hash separately).
+CHATAPP_BENCH_ENV = {
+    "SECRET_KEY": "bench-" + "b" * 40,
+    "RATELIMIT_ENABLED": "false",
+    "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+    "LOG_LEVEL": "WARNING",
+    "MAX_SESSIONS_PER_USER": "1000",
+}
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def rss_mib(pid: int) -> float:
+    return round(rss_kib(pid) / 1024, 1)
+
+
+class CpuMeter:
+    """A process's CPU use, in % of one core, between start and read()."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.cpu0, self.t0 = cpu_seconds(pid), time.monotonic()
+
+    def read(self) -> float:
+        return round(100 * (cpu_seconds(self.pid) - self.cpu0) / (time.monotonic() - self.t0), 1)
+
+
+class MachineMeter:
+    """The whole machine's busy share (all cores, 100 % = every core busy) since start."""
+
+    def __init__(self) -> None:
+        self.busy0, self.total0 = self._read()
+
+    @staticmethod
+    def _read() -> tuple[int, int]:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = fields[3] + fields[4]  # idle + iowait
+        return sum(fields) - idle, sum(fields)
+
+    def read(self) -> float:
+        busy, total = self._read()
+        return round(100 * (busy - self.busy0) / max(1, total - self.total0), 1)
+
+
+def up(url: str) -> bool:
+    try:
+        return requests.get(url + "/healthz", timeout=1).ok
+    except requests.RequestException:
+        return False
+
+
+def make_tokens(url: str, count: int, path: Path, prefix: str = "bench") -> str:
+    """Register and log in `count` users; write their bearer tokens to `path`."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(n: int) -> str:
+        body = {"username": f"{prefix}{n:05d}", "password": "bench password"}
+        requests.post(f"{url}/api/auth/register", json=body, timeout=60)
+        return requests.post(f"{url}/api/auth/login", json=body, timeout=60).json()["token"]
+
+    with ThreadPoolExecutor(8) as pool:
+        tokens = list(pool.map(one, range(count)))
+    path.write_text(json.dumps(tokens))
+    return str(path)
+
+
+@contextmanager
+def chatapp_server(work: Path, database_url: str, **env: str):
+    """A chatapp `serve` process with the benchmark settings plus `env`."""
+    settings = {**CHATAPP_BENCH_ENV, "DATABASE_URL": database_url, **env}
+    server = ServerProcess(settings, log_path=work / f"chatapp-{time.monotonic_ns()}.log")
+    server.start(timeout=60)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def baseline_server(redis_url: str | None):
+    """The bare Flask-SocketIO server, with or without the Redis queue. Yields (url, pid)."""
+    port = free_port()
+    command = [sys.executable, str(ROOT / "bench/baseline_server.py"), "--port", str(port)]
+    if redis_url:
+        command += ["--redis", redis_url]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for(lambda: up(url), 30, 0.2, "the baseline server")
+        yield url, server.pid
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def loadgen(url: str, tokens: str | None = None, timeout: float = 900, **options) -> dict:
+    """Run bench/loadgen.py in its own process (its CPU is not the server's)."""
+    command = [sys.executable, str(ROOT / "bench/loadgen.py"), "--url", url]
+    for name, value in options.items():
+        command += [f"--{name.replace('_', '-')}", str(value)]
+    if tokens:
+        command += ["--tokens", tokens]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    if out.returncode != 0:
+        raise RuntimeError(f"loadgen failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def save(name: str, data) -> Path:
+    """Write raw results to bench/results/<name>-<time>.json; return the path."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(data, indent=2))
+    print(f"raw results: {path.relative_to(ROOT)}", file=sys.stderr)
+    return path
+
+
+def raise_open_files_limit() -> None:
+    """Soft limit up to the hard one: thousands of sockets need thousands of files."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

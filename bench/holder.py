@@ -1,0 +1,95 @@
+"""Open idle Socket.IO connections in steps and hold them (driven by bench/capacity.py).
+
+    python bench/holder.py --url URL --steps 1000,5000,10000 [--tokens tokens.json] [--rooms 100]
+
+Each connection connects over websocket (with a bearer token from the list,
+round-robin, when given) and joins room i % R. After each step it prints one
+JSON line (held, failed, connect ms) and waits for a line on stdin before the
+next; at the end it disconnects everyone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import sys
+import time
+
+import lean
+
+
+def pct(values, q):
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(q * len(values)))] * 1000, 1) if values else None
+
+
+async def run(args) -> None:
+    tokens = json.load(open(args.tokens)) if args.tokens else None
+    clients: list[lean.LeanClient] = []
+    http = lean.session()
+    failed = 0
+    errors: dict[str, int] = {}
+
+    async def open_one(index: int, times: list[float]) -> None:
+        nonlocal failed
+        client = lean.LeanClient(http, args.url)
+        started = time.perf_counter()
+        try:
+            await client.connect(tokens[index % len(tokens)] if tokens else None, timeout=60)
+            reply = await client.call("join", {"room": f"idle{index % args.rooms}"}, timeout=60)
+            if not reply.get("ok"):
+                raise RuntimeError(str(reply.get("error")))
+        except Exception as error:  # counted, and the first kinds are reported
+            failed += 1
+            kind = f"{type(error).__name__}: {error}"[:120]
+            errors[kind] = errors.get(kind, 0) + 1
+            await client.close()
+            return
+        times.append(time.perf_counter() - started)
+        clients.append(client)
+
+    loop = asyncio.get_running_loop()
+    for target in args.steps:
+        times: list[float] = []
+        began = time.perf_counter()
+        while len(clients) + failed < target:
+            wave = min(args.wave, target - len(clients) - failed)
+            start = len(clients) + failed
+            await asyncio.gather(*(open_one(start + i, times) for i in range(wave)))
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        print(
+            json.dumps(
+                {
+                    "held": len(clients),
+                    "failed": failed,
+                    "errors": dict(list(errors.items())[:5]),
+                    "ramp_s": round(time.perf_counter() - began, 1),
+                    "connect_ms": {"p50": pct(times, 0.5), "p99": pct(times, 0.99)},
+                    "holder_cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+                }
+            ),
+            flush=True,
+        )
+        await loop.run_in_executor(None, sys.stdin.readline)  # the reading is taken
+    await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+    await http.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--steps", default="1000,2500,5000,10000")
+    parser.add_argument("--tokens")
+    parser.add_argument("--rooms", type=int, default=100)
+    parser.add_argument("--wave", type=int, default=100, help="connections opened at once")
+    args = parser.parse_args()
+    args.steps = [int(s) for s in args.steps.split(",")]
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()
