@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Row
+
 from chatapp.models import Message, Room, User
 from chatapp.models.types import utcnow
 
@@ -18,8 +20,8 @@ EVENT_SCHEMA = 1
 
 def isoformat(moment: datetime) -> str:
     """ISO 8601 in UTC with milliseconds and a Z, e.g. 2026-11-21T13:41:21.123Z."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # isoformat is C code, strftime was a visible share of a history page.
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def user_payload(user: User) -> dict[str, Any]:
@@ -32,8 +34,8 @@ def user_payload(user: User) -> dict[str, Any]:
     }
 
 
-def message_payload(message: Message, room: str, author: str | None) -> dict[str, Any]:
-    """A stored message; `author` is None once the account was deleted."""
+def message_payload(message: Message | Row, room: str, author: str | None) -> dict[str, Any]:
+    """A stored message (a Message, or a row of its columns); `author` is None once deleted."""
     return {
         "id": message.id,
         "room": room,

@@ -138,8 +138,7 @@ def send_over_http(user: User, room_name: str, data: PostMessage) -> tuple[dict[
     Returns (message payload, created).
     """
     text = clean_message_text(data.text, current_app.config["MAX_MESSAGE_LENGTH"])
-    room = rooms.get_room(room_name)
-    rooms.require_member(user, room)
+    room = rooms.get_member_room(user, room_name)
     return post(user, room, text, data.client_id)
 
 
@@ -173,7 +172,6 @@ def post(
 
 def history(user: User, query: HistoryQuery) -> dict[str, Any]:
     """A page of a room's messages, for members only."""
-    room = rooms.get_room(query.room)
-    rooms.require_member(user, room)
+    room = rooms.get_member_room(user, query.room)
     items = queries.room_history(room, query.before_seq, query.after_seq, query.limit)
     return {"room": room.name, "messages": items, "seq": room.last_seq}

@@ -91,8 +91,7 @@ def _message_page(reader: Callable[..., list[dict[str, Any]]]):
 def _history(user, room, args):
     limit = _int_arg(args, 0, DEFAULT_PAGE, 1, MAX_PAGE)
     before = _int_arg(args, 1, None, 1, 2**31 - 1)
-    found = rooms.get_room(room)
-    rooms.require_member(user, found)
+    found = rooms.get_member_room(user, room)
     items = queries.room_history(found, before_seq=before, limit=limit)
     return {
         "room": room,

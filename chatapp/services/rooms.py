@@ -62,10 +62,22 @@ def is_member(user: User, room: Room) -> bool:
     return db.session.get(Membership, (user.id, room.id)) is not None
 
 
-def require_member(user: User, room: Room) -> None:
-    """Raise NotInRoom unless `user` is a member of `room`."""
-    if not is_member(user, room):
+def get_member_room(user: User, name: str) -> Room:
+    """The room called `name`, of which `user` must be a member; one query.
+
+    NotFound if there is no such room, NotInRoom if `user` is not a member.
+    """
+    row = db.session.execute(
+        select(Room, Membership.user_id)
+        .outerjoin(Membership, (Membership.room_id == Room.id) & (Membership.user_id == user.id))
+        .where(Room.name == normalize_room_name(name))
+    ).first()
+    if row is None:
+        raise NotFound(f"No room called #{normalize_room_name(name)}.")
+    room, member = row
+    if member is None:
         raise NotInRoom(f"You are not in #{room.name}; join it first.")
+    return room
 
 
 def add_member(user: User, room: Room) -> bool:
