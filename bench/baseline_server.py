@@ -11,6 +11,7 @@ import eventlet
 eventlet.monkey_patch()
 
 import argparse  # noqa: E402
+import gc  # noqa: E402
 import itertools  # noqa: E402
 import socket  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
@@ -71,4 +72,7 @@ if __name__ == "__main__":
     # delayed ACKs put a floor of tens of ms under small frames, which would
     # measure the TCP stack rather than the server.
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    # Likewise the startup objects are frozen for the GC, as serve does.
+    gc.collect()
+    gc.freeze()
     eventlet.wsgi.server(listener, app, max_size=20000, log_output=False)

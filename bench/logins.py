@@ -1,0 +1,119 @@
+"""Chat latency while logins are hashed: does password hashing stall the hub?
+
+    .venv/bin/python bench/logins.py [--duration 30] [--logins-per-s 10]
+
+One chatapp `serve` process (PostgreSQL, private Redis) with the production
+password hash (scrypt N=2^15, r=8, p=3: about 0.28 s of CPU each here). The
+same chat load (200 clients in 10 rooms, 20 msg/s in) runs twice: quiet, then
+with a second process logging in at the set rate with correct passwords. The
+chat users were registered by an earlier server process with a cheap hash, so
+setting them up costs no scrypt; only the measured logins are expensive.
+Target: chat p99 no more than doubles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+from common import CpuMeter, chatapp_server, loadgen, make_tokens, save
+
+from tests.services import RedisServer, create_postgres_database
+
+LOAD = {"clients": 200, "rooms": 10, "senders": 20, "rate": 20}
+PRODUCTION_HASH = "scrypt:32768:8:3"
+
+
+def log_in_steadily(url: str, per_second: float, stop: threading.Event, out: list) -> None:
+    """POST /api/auth/login at `per_second`, each in its own thread; record latencies."""
+    users = [f"login{n}" for n in range(10)]
+    threads = []
+    next_at = time.monotonic()
+    n = 0
+
+    def one(username: str) -> None:
+        started = time.perf_counter()
+        reply = requests.post(
+            f"{url}/api/auth/login",
+            json={"username": username, "password": "login password"},
+            timeout=60,
+        )
+        out.append((reply.status_code, time.perf_counter() - started))
+
+    while not stop.is_set():
+        thread = threading.Thread(target=one, args=(users[n % len(users)],))
+        thread.start()
+        threads.append(thread)
+        n += 1
+        next_at += 1 / per_second
+        time.sleep(max(0.0, next_at - time.monotonic()))
+    for thread in threads:
+        thread.join(90)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--duration", type=float, default=30)
+    parser.add_argument("--logins-per-s", type=float, default=10)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="chatapp-logins-"))
+    redis_server = RedisServer(work).start()
+    database_url, drop = create_postgres_database("chatapp_logins")
+    results = {}
+    try:
+        with chatapp_server(work, database_url, REDIS_URL=redis_server.url) as setup:
+            tokens = make_tokens(setup.url, LOAD["clients"], work / "tokens.json")
+        production = {"REDIS_URL": redis_server.url, "PASSWORD_HASH_METHOD": PRODUCTION_HASH}
+        with chatapp_server(work, database_url, **production) as chat:
+            for n in range(10):  # hashed with the production method
+                body = {"username": f"login{n}", "password": "login password"}
+                requests.post(f"{chat.url}/api/auth/register", json=body, timeout=60)
+            for phase in ("quiet", "logging in"):
+                stop, logins = threading.Event(), []
+                driver = None
+                if phase == "logging in":
+                    driver = threading.Thread(
+                        target=log_in_steadily,
+                        args=(chat.url, args.logins_per_s, stop, logins),
+                    )
+                    driver.start()
+                meter = CpuMeter(chat.process.pid)
+                row = loadgen(chat.url, tokens, duration=args.duration, room=phase[:5], **LOAD)
+                row["server_cpu_pct"] = meter.read()
+                stop.set()
+                if driver is not None:
+                    driver.join(120)
+                    times = sorted(t for status, t in logins if status == 200)
+                    row["logins"] = {
+                        "ok": len(times),
+                        "failed": sum(1 for status, _ in logins if status != 200),
+                        "per_s": round(len(logins) / args.duration, 1),
+                        "p50_ms": round(times[len(times) // 2] * 1000, 1) if times else None,
+                        "p99_ms": round(times[int(0.99 * len(times))] * 1000, 1) if times else None,
+                    }
+                results[phase] = row
+    finally:
+        redis_server.stop()
+        drop()
+    save("logins", results)
+    print("| phase | delivery p50/p95/p99/max ms | ack p99 ms | lost | server CPU % | logins |")
+    print("|---|---|---|---|---|---|")
+    for phase, r in results.items():
+        d = r["delivery_ms"]
+        print(
+            f"| {phase} | {d['p50']} / {d['p95']} / {d['p99']} / {d['max']} | "
+            f"{r['ack_ms']['p99']} | {r['lost']} | {r['server_cpu_pct']} | {r.get('logins', '')} |"
+        )
+    quiet, busy = (
+        results["quiet"]["delivery_ms"]["p99"],
+        results["logging in"]["delivery_ms"]["p99"],
+    )
+    print(f"\np99 ratio (logging in / quiet): {busy / quiet:.2f} (target: at most 2)")
+
+
+if __name__ == "__main__":
+    main()

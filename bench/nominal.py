@@ -1,0 +1,108 @@
+"""Nominal load: 1,000 clients in 50 rooms of 20, 20 messages per second in, everything on.
+
+    .venv/bin/python bench/nominal.py [--duration 60] [--only chatapp]
+
+chatapp runs as one `serve` process with PostgreSQL, a private Redis (queue,
+presence, limits' storage) and a private NATS with JetStream (the outbox
+relay publishing every message). 50 senders, one per room, share the 20
+msg/s. Target: send-to-delivery p99 under 50 ms with zero loss. Afterwards
+the stream must hold every acknowledged message exactly once. The bare
+baseline (with the same Redis queue) runs the same load for comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from common import CpuMeter, baseline_server, chatapp_server, loadgen, make_tokens, rss_mib, save
+
+from tests.server import wait_for
+from tests.services import NatsServer, RedisServer, create_postgres_database
+from tests.stream import message_events, read_stream
+
+LOAD = {"clients": 1000, "rooms": 50, "senders": 50, "rate": 20, "room": "nominal"}
+
+
+def stream_check(nats_url: str, acked_path: Path) -> dict:
+    """Every acknowledged message in the stream exactly once?"""
+    acked = set(json.loads(acked_path.read_text()))
+
+    def all_there():
+        found = Counter(e["data"]["client_id"] for e in message_events(read_stream(nats_url)))
+        return found if acked <= set(found) else None
+
+    found = wait_for(all_there, 120, 1, "every acknowledged message in the stream")
+    return {
+        "acked": len(acked),
+        "in_stream": sum(found[c] for c in acked),
+        "missing": len(acked - set(found)),
+        "duplicated": sum(1 for c in acked if found[c] > 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--duration", type=float, default=60)
+    parser.add_argument("--only", choices=["baseline", "chatapp"])
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="chatapp-nominal-"))
+    redis_server = RedisServer(work).start()
+    nats_server = NatsServer(work / "nats").start()
+    database_url, drop = create_postgres_database("chatapp_nominal")
+    rows = []
+    try:
+        if args.only != "chatapp":
+            with baseline_server(redis_server.url) as (url, pid):
+                meter = CpuMeter(pid)
+                row = loadgen(url, duration=args.duration, **LOAD)
+                rows.append(
+                    {
+                        **row,
+                        "server": "baseline",
+                        "server_cpu_pct": meter.read(),
+                        "server_rss_mib": rss_mib(pid),
+                    }
+                )
+        if args.only != "baseline":
+            extra = {"REDIS_URL": redis_server.url, "NATS_URL": nats_server.url}
+            with chatapp_server(work, database_url, **extra) as chat:
+                tokens = make_tokens(chat.url, LOAD["clients"], work / "tokens.json")
+                meter = CpuMeter(chat.process.pid)
+                acked = work / "acked.json"
+                row = loadgen(chat.url, tokens, duration=args.duration, acked_out=acked, **LOAD)
+                row.update(
+                    server="chatapp",
+                    server_cpu_pct=meter.read(),
+                    server_rss_mib=rss_mib(chat.process.pid),
+                )
+                row["stream"] = stream_check(nats_server.url, acked)
+                rows.append(row)
+    finally:
+        nats_server.stop()
+        redis_server.stop()
+        drop()
+    save("nominal", rows)
+    print(
+        "| server | held | rate in | deliveries/s | ack p50/p99 ms | delivery p50/p95/p99/max ms "
+        "| lost | dup | server CPU % | RSS MiB | loadgen CPU % |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        a, d = r["ack_ms"], r["delivery_ms"]
+        print(
+            f"| {r['server']} | {r['held']} | {r['rate_in']:g} | {r['deliveries_per_s']} | "
+            f"{a['p50']} / {a['p99']} | {d['p50']} / {d['p95']} / {d['p99']} / {d['max']} | "
+            f"{r['lost']} | {r['duplicates']} | {r['server_cpu_pct']} | {r['server_rss_mib']} | "
+            f"{r['loadgen_cpu_pct']} |"
+        )
+        if "stream" in r:
+            print(f"\nNATS stream: {r['stream']}", file=sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
