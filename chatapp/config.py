@@ -30,6 +30,10 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_DURATION": 0,
     "PASSWORD_HASH_METHOD": PRODUCTION_PASSWORD_HASH,
+    # Hashes at once per process (None: one fewer than the CPUs, at least 1)
+    # and how many more may wait; see chatapp.auth.passwords.
+    "PASSWORD_HASH_WORKERS": None,
+    "PASSWORD_HASH_QUEUE": 16,
     # 64 KiB is far above the largest legal request (a 4,000-character message
     # is at most 16 KB of UTF-8 JSON) and small enough to refuse junk early.
     "MAX_CONTENT_LENGTH": 64 * 1024,
@@ -125,6 +129,8 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "TOKEN_MAX_AGE": ("TOKEN_MAX_AGE", _INT),
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _bool),
     "PASSWORD_HASH_METHOD": ("PASSWORD_HASH_METHOD", _STR),
+    "PASSWORD_HASH_WORKERS": ("PASSWORD_HASH_WORKERS", _INT),
+    "PASSWORD_HASH_QUEUE": ("PASSWORD_HASH_QUEUE", _INT),
     "MAX_CONTENT_LENGTH": ("MAX_CONTENT_LENGTH", _INT),
     "MAX_MESSAGE_LENGTH": ("MAX_MESSAGE_LENGTH", _INT),
     "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _bool),

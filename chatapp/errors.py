@@ -102,6 +102,17 @@ class Unavailable(ChatError):
     message = "The service is temporarily unavailable; try again."
 
 
+class Busy(Unavailable):
+    """Too much CPU-heavy work queued (password hashing); nothing was done."""
+
+    code = "busy"
+    message = "The server is busy; try again shortly."
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(message, retry_after=max(1, int(retry_after)))
+        self.retry_after = max(1, int(retry_after))
+
+
 #: Codes for the HTTP errors that Werkzeug, Flask-Limiter and Flask-Login raise.
 HTTP_CODES = {
     400: "bad_request",
@@ -127,7 +138,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ChatError)
     def chat_error(error: ChatError):
         response = error_response(error.status, error.to_dict())
-        if isinstance(error, RateLimited):
+        if isinstance(error, RateLimited | Busy):
             response.headers["Retry-After"] = str(error.retry_after)
         return response
 
