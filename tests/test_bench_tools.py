@@ -1,0 +1,46 @@
+"""The benchmark tools measure what they claim: a short real run of the load generator."""
+
+import json
+import subprocess
+import sys
+
+from tests.server import ROOT
+
+
+def test_loadgen_counts_every_delivery_against_the_baseline():
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from common import baseline_server
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    with baseline_server(None) as (url, _pid):
+        out = subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bench/loadgen.py"),
+                "--url",
+                url,
+                "--clients",
+                "6",
+                "--rooms",
+                "2",
+                "--senders",
+                "2",
+                "--rate",
+                "20",
+                "--duration",
+                "1",
+                "--drain",
+                "1",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["held"] == 6 and result["failed"] == 0
+    assert result["acked"] == result["sent"] > 0 and result["send_errors"] == 0
+    # Each message reaches the 3 members of its sender's room, each once.
+    assert result["deliveries"] == 3 * result["acked"]
+    assert result["lost"] == 0 and result["duplicates"] == 0
