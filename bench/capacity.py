@@ -17,10 +17,8 @@ import argparse
 import json
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
 import socketio
 from common import (
@@ -29,12 +27,11 @@ from common import (
     baseline_server,
     chatapp_server,
     make_tokens,
+    private_services,
     raise_open_files_limit,
     rss_kib,
     save,
 )
-
-from tests.services import RedisServer, create_postgres_database
 
 
 def probe(url: str, token: str | None) -> dict:
@@ -103,11 +100,10 @@ def main() -> None:
     args = parser.parse_args()
     raise_open_files_limit()
     top = max(int(s) for s in args.steps.split(","))
-    work = Path(tempfile.mkdtemp(prefix="chatapp-capacity-"))
-    redis_server = RedisServer(work).start()
-    database_url, drop = create_postgres_database("chatapp_capacity")
     rows: list[dict] = []
-    try:
+    with private_services("chatapp_capacity") as env:
+        work, database_url = env.work, env.database_url
+        redis_server = env.redis
         if args.only != "chatapp":
             with baseline_server(redis_server.url) as (url, pid):
                 rows += measure("baseline", url, pid, args, None)
@@ -118,9 +114,6 @@ def main() -> None:
                 tokens = make_tokens(chat.url, top, work / "tokens.json", prefix="idle")
                 print(f"# {top} users in {time.monotonic() - began:.0f} s", file=sys.stderr)
                 rows += measure("chatapp", chat.url, chat.process.pid, args, tokens)
-    finally:
-        redis_server.stop()
-        drop()
     save("capacity", {"args": vars(args), "rows": rows})
     print("| server | held | failed | ramp s | connect p50/p99 ms | RSS MiB | KiB per connection |")
     print("|---|---|---|---|---|---|---|")

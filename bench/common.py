@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -105,6 +106,32 @@ def make_tokens(url: str, count: int, path: Path, prefix: str = "bench") -> str:
 
 
 @contextmanager
+def private_services(name: str, *, nats: bool = False):
+    """A work folder, a private Redis (and NATS), a throwaway PostgreSQL database.
+
+    Yields a namespace with work, redis, nats (the servers, which a fault run
+    may stop and start) and database_url; all are stopped and dropped after.
+    """
+    from types import SimpleNamespace
+
+    from tests.services import NatsServer, RedisServer, create_postgres_database
+
+    work = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+    redis_server = RedisServer(work).start()
+    nats_server = NatsServer(work / "nats").start() if nats else None
+    database_url, drop = create_postgres_database(name)
+    try:
+        yield SimpleNamespace(
+            work=work, redis=redis_server, nats=nats_server, database_url=database_url
+        )
+    finally:
+        if nats_server is not None:
+            nats_server.stop()
+        redis_server.stop()
+        drop()
+
+
+@contextmanager
 def chatapp_server(work: Path, database_url: str, **env: str):
     """A chatapp `serve` process with the benchmark settings plus `env`."""
     settings = {**CHATAPP_BENCH_ENV, "DATABASE_URL": database_url, **env}
@@ -144,6 +171,23 @@ def loadgen(url: str, tokens: str | None = None, timeout: float = 900, **options
     if out.returncode != 0:
         raise RuntimeError(f"loadgen failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def print_load_table(rows: list[dict]) -> None:
+    """The Markdown table of load-generator runs (rows from loadgen() plus server readings)."""
+    print(
+        "| server | held | rate in | deliveries/s | ack p50/p99 ms | delivery p50/p95/p99/max ms "
+        "| lost | dup | server CPU % | machine CPU % | RSS MiB | loadgen CPU % |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        a, d = r["ack_ms"], r["delivery_ms"]
+        print(
+            f"| {r['server']} | {r['held']} | {r['rate_in']:g} | {r['deliveries_per_s']} | "
+            f"{a['p50']} / {a['p99']} | {d['p50']} / {d['p95']} / {d['p99']} / {d['max']} | "
+            f"{r['lost']} | {r['duplicates']} | {r['server_cpu_pct']} | {r['machine_cpu_pct']} | "
+            f"{r['server_rss_mib']} | {r['loadgen_cpu_pct']} |"
+        )
 
 
 def save(name: str, data) -> Path:

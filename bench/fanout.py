@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-from pathlib import Path
 
 from common import (
     CpuMeter,
@@ -25,11 +23,11 @@ from common import (
     chatapp_server,
     loadgen,
     make_tokens,
+    print_load_table,
+    private_services,
     rss_mib,
     save,
 )
-
-from tests.services import RedisServer, create_postgres_database
 
 SERVERS = ("baseline", "baseline-noqueue", "chatapp")
 
@@ -87,11 +85,10 @@ def main() -> None:
     args = parser.parse_args()
     args.rates = [float(r) for r in args.rates.split(",")]
     servers = args.only or SERVERS
-    work = Path(tempfile.mkdtemp(prefix="chatapp-bench-"))
-    redis_server = RedisServer(work).start()
-    database_url, drop = create_postgres_database("chatapp_bench")
     rows: list[dict] = []
-    try:
+    with private_services("chatapp_fanout") as env:
+        work, database_url = env.work, env.database_url
+        redis_server = env.redis
         if "baseline" in servers:
             with baseline_server(redis_server.url) as (url, pid):
                 rows += step("baseline", url, pid, args, None)
@@ -102,27 +99,12 @@ def main() -> None:
             with chatapp_server(work, database_url, REDIS_URL=redis_server.url) as chat:
                 tokens = make_tokens(chat.url, args.clients, work / "tokens.json")
                 rows += step("chatapp", chat.url, chat.process.pid, args, tokens)
-    finally:
-        redis_server.stop()
-        drop()
     save(f"fanout-{args.clients}x{args.rooms}", {"args": vars(args), "rows": rows})
     print_table(rows)
 
 
 def print_table(rows: list[dict]) -> None:
-    print(
-        "| server | rate in | deliveries/s | ack p50/p99 ms | delivery p50/p95/p99/max ms "
-        "| lost | dup | server CPU % | machine CPU % | RSS MiB | loadgen CPU % |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        a, d = r["ack_ms"], r["delivery_ms"]
-        print(
-            f"| {r['server']} | {r['rate_in']:g} | {r['deliveries_per_s']} | "
-            f"{a['p50']} / {a['p99']} | {d['p50']} / {d['p95']} / {d['p99']} / {d['max']} | "
-            f"{r['lost']} | {r['duplicates']} | {r['server_cpu_pct']} | {r['machine_cpu_pct']} | "
-            f"{r['server_rss_mib']} | {r['loadgen_cpu_pct']} |"
-        )
+    print_load_table(rows)
     servers = [s for s in SERVERS if any(r["server"] == s for r in rows)]
     print()
     for server in servers:

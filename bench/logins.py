@@ -16,15 +16,11 @@ than the machine) and answers the overflow 503 "busy", which is counted.
 from __future__ import annotations
 
 import argparse
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import requests
-from common import CpuMeter, chatapp_server, loadgen, make_tokens, save
-
-from tests.services import RedisServer, create_postgres_database
+from common import CpuMeter, chatapp_server, loadgen, make_tokens, private_services, save
 
 LOAD = {"clients": 200, "rooms": 10, "senders": 20, "rate": 20}
 PRODUCTION_HASH = "scrypt:32768:8:3"
@@ -62,11 +58,10 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30)
     parser.add_argument("--logins-per-s", type=float, default=10)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="chatapp-logins-"))
-    redis_server = RedisServer(work).start()
-    database_url, drop = create_postgres_database("chatapp_logins")
     results = {}
-    try:
+    with private_services("chatapp_logins") as env:
+        work, database_url = env.work, env.database_url
+        redis_server = env.redis
         with chatapp_server(work, database_url, REDIS_URL=redis_server.url) as setup:
             tokens = make_tokens(setup.url, LOAD["clients"], work / "tokens.json")
         production = {"REDIS_URL": redis_server.url, "PASSWORD_HASH_METHOD": PRODUCTION_HASH}
@@ -101,9 +96,6 @@ def main() -> None:
                         "p99_ms": round(times[int(0.99 * len(times))] * 1000, 1) if times else None,
                     }
                 results[phase] = row
-    finally:
-        redis_server.stop()
-        drop()
     save("logins", results)
     print("| phase | delivery p50/p95/p99/max ms | ack p99 ms | lost | server CPU % | logins |")
     print("|---|---|---|---|---|---|")

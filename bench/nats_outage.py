@@ -17,17 +17,14 @@ import argparse
 import json
 import re
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 
 import requests
-from common import chatapp_server, loadgen, make_tokens, save
+from common import chatapp_server, loadgen, make_tokens, private_services, save
 
 from tests.server import wait_for
-from tests.services import NatsServer, RedisServer, create_postgres_database
 from tests.stream import message_events, read_stream
 
 LEAD, TAIL = 30, 60  # seconds of chat before the outage and after NATS returns
@@ -44,14 +41,12 @@ def main() -> None:
     parser.add_argument("--outage", type=float, default=180)
     parser.add_argument("--rate", type=float, default=10)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="chatapp-natsout-"))
-    redis_server = RedisServer(work).start()
-    nats_server = NatsServer(work / "nats").start()
-    database_url, drop = create_postgres_database("chatapp_natsout")
     duration = LEAD + args.outage + TAIL
     samples: list[tuple[int, int]] = []
     result: dict = {}
-    try:
+    with private_services("chatapp_natsout", nats=True) as env:
+        work, database_url = env.work, env.database_url
+        redis_server, nats_server = env.redis, env.nats
         extra = {"REDIS_URL": redis_server.url, "NATS_URL": nats_server.url}
         with chatapp_server(work, database_url, **extra) as chat:
             tokens = make_tokens(chat.url, 100, work / "tokens.json")
@@ -115,10 +110,6 @@ def main() -> None:
         }
         result["backlog_peak"] = max(b for _, b in samples)
         result["backlog_samples"] = samples
-    finally:
-        nats_server.stop()
-        redis_server.stop()
-        drop()
     save("nats-outage", result)
     print(json.dumps({k: v for k, v in result.items() if k != "backlog_samples"}, indent=2))
 

@@ -14,15 +14,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 
-from common import CpuMeter, baseline_server, chatapp_server, loadgen, make_tokens, rss_mib, save
+from common import (
+    CpuMeter,
+    MachineMeter,
+    baseline_server,
+    chatapp_server,
+    loadgen,
+    make_tokens,
+    print_load_table,
+    private_services,
+    rss_mib,
+    save,
+)
 
 from tests.server import wait_for
-from tests.services import NatsServer, RedisServer, create_postgres_database
 from tests.stream import message_events, read_stream
 
 LOAD = {"clients": 1000, "rooms": 50, "senders": 50, "rate": 20, "room": "nominal"}
@@ -45,63 +53,45 @@ def stream_check(nats_url: str, acked_path: Path) -> dict:
     }
 
 
+def readings(row: dict, server: str, pid: int, meter, machine) -> dict:
+    row.update(
+        server=server,
+        server_cpu_pct=meter.read(),
+        machine_cpu_pct=machine.read(),
+        server_rss_mib=rss_mib(pid),
+    )
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=float, default=60)
     parser.add_argument("--only", choices=["baseline", "chatapp"])
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="chatapp-nominal-"))
-    redis_server = RedisServer(work).start()
-    nats_server = NatsServer(work / "nats").start()
-    database_url, drop = create_postgres_database("chatapp_nominal")
     rows = []
-    try:
+    with private_services("chatapp_nominal", nats=True) as env:
+        work, database_url = env.work, env.database_url
+        redis_server, nats_server = env.redis, env.nats
         if args.only != "chatapp":
             with baseline_server(redis_server.url) as (url, pid):
-                meter = CpuMeter(pid)
+                meter, machine = CpuMeter(pid), MachineMeter()
                 row = loadgen(url, duration=args.duration, **LOAD)
-                rows.append(
-                    {
-                        **row,
-                        "server": "baseline",
-                        "server_cpu_pct": meter.read(),
-                        "server_rss_mib": rss_mib(pid),
-                    }
-                )
+                rows.append(readings(row, "baseline", pid, meter, machine))
         if args.only != "baseline":
             extra = {"REDIS_URL": redis_server.url, "NATS_URL": nats_server.url}
             with chatapp_server(work, database_url, **extra) as chat:
                 tokens = make_tokens(chat.url, LOAD["clients"], work / "tokens.json")
-                meter = CpuMeter(chat.process.pid)
+                meter, machine = CpuMeter(chat.process.pid), MachineMeter()
                 acked = work / "acked.json"
                 row = loadgen(chat.url, tokens, duration=args.duration, acked_out=acked, **LOAD)
-                row.update(
-                    server="chatapp",
-                    server_cpu_pct=meter.read(),
-                    server_rss_mib=rss_mib(chat.process.pid),
-                )
+                readings(row, "chatapp", chat.process.pid, meter, machine)
                 row["stream"] = stream_check(nats_server.url, acked)
                 rows.append(row)
-    finally:
-        nats_server.stop()
-        redis_server.stop()
-        drop()
     save("nominal", rows)
-    print(
-        "| server | held | rate in | deliveries/s | ack p50/p99 ms | delivery p50/p95/p99/max ms "
-        "| lost | dup | server CPU % | RSS MiB | loadgen CPU % |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print_load_table(rows)
     for r in rows:
-        a, d = r["ack_ms"], r["delivery_ms"]
-        print(
-            f"| {r['server']} | {r['held']} | {r['rate_in']:g} | {r['deliveries_per_s']} | "
-            f"{a['p50']} / {a['p99']} | {d['p50']} / {d['p95']} / {d['p99']} / {d['max']} | "
-            f"{r['lost']} | {r['duplicates']} | {r['server_cpu_pct']} | {r['server_rss_mib']} | "
-            f"{r['loadgen_cpu_pct']} |"
-        )
         if "stream" in r:
-            print(f"\nNATS stream: {r['stream']}", file=sys.stdout)
+            print(f"\nNATS stream: {r['stream']}")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import json
 import random
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -27,9 +26,8 @@ from pathlib import Path
 
 import lean
 import requests
-from common import chatapp_server, make_tokens, rss_kib, save
+from common import chatapp_server, make_tokens, private_services, rss_kib, save
 
-from tests.services import NatsServer, RedisServer, create_postgres_database
 from tests.stream import message_events, read_stream
 
 ROOM = "soak"
@@ -165,11 +163,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50, help="half the fan-out ceiling")
     parser.add_argument("--clients", type=int, default=100)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="chatapp-soak-"))
-    redis_server = RedisServer(work).start()
-    nats_server = NatsServer(work / "nats").start()
-    database_url, drop = create_postgres_database("chatapp_soak")
-    try:
+    with private_services("chatapp_soak", nats=True) as env:
+        work, database_url = env.work, env.database_url
+        redis_server, nats_server = env.redis, env.nats
         extra = {"REDIS_URL": redis_server.url, "NATS_URL": nats_server.url}
         with chatapp_server(work, database_url, **extra) as chat:
             tokens = json.loads(
@@ -186,10 +182,6 @@ def main() -> None:
             "missing": sum(1 for c in ids if found[c] == 0),
             "duplicated": sum(1 for c in ids if found[c] > 1),
         }
-    finally:
-        nats_server.stop()
-        redis_server.stop()
-        drop()
     save("soak", result)
     print(json.dumps({k: v for k, v in result.items() if k != "rss_mib"}, indent=2))
     print("RSS MiB by second:", result["rss_mib"][:: max(1, len(result["rss_mib"]) // 12)])
