@@ -16,7 +16,8 @@ def async_mode(app: Flask) -> str | None:
     is set, and Click's FlaskGroup sets it for every `cli.py` command, `serve`
     included. `serve` then ran on eventlet's hub with the threading driver: a
     green thread per websocket reader and simple-websocket's wsproto framing
-    instead of eventlet's own websocket, about twice the CPU per delivery.
+    instead of eventlet's own websocket, and half the fan-out ceiling
+    (docs/benchmarks.md).
     """
     mode = app.config["SOCKETIO_ASYNC_MODE"]
     eventlet = sys.modules.get("eventlet")  # never imported here: it warns on import
