@@ -59,26 +59,17 @@ def store_message(
     # hot path of every send, and the ORM's flush and bulk-update bookkeeping
     # were most of its CPU (docs/benchmarks.md).
     seq = db.session.execute(NEXT_SEQ, {"room": room.id}).scalar_one()
-    message = Message(
-        room_id=room.id,
-        seq=seq,
-        user_id=user.id,
-        text=text,
-        client_id=client_id,
-        created_at=utcnow(),
-    )
+    values = {
+        "room_id": room.id,
+        "seq": seq,
+        "user_id": user.id,
+        "text": text,
+        "client_id": client_id,
+        "created_at": utcnow(),
+    }
+    message = Message(**values)  # not added to the session: the payload's source
     try:
-        message.id = db.session.execute(
-            INSERT_MESSAGE,
-            {
-                "room_id": message.room_id,
-                "seq": seq,
-                "user_id": message.user_id,
-                "text": text,
-                "client_id": client_id,
-                "created_at": message.created_at,
-            },
-        ).scalar_one()
+        message.id = db.session.execute(INSERT_MESSAGE, values).scalar_one()
         # Same transaction: the event exists if and only if the message does.
         outbox.add(
             outbox.room_subject(room.name, "message"),
