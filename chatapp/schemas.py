@@ -14,8 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chatapp.errors import BadRequest, ValidationFailed
 
+# Whole-string rules. Python's `$` also matches before a trailing newline, so
+# the compiled ones are only ever applied with `fullmatch`; the pydantic
+# patterns run on its Rust engine, where `$` is the end of the text.
 USERNAME_RE = r"^[A-Za-z0-9_.\-]{3,32}$"
-ROOM_RE = re.compile(r"^[a-z0-9_\-]{1,64}$")
+ROOM_RE = re.compile(r"[a-z0-9_\-]{1,64}")
 CLIENT_ID_RE = r"^[A-Za-z0-9_.:\-]{1,64}$"
 MIN_PASSWORD = 8
 # Passwords longer than this are refused rather than hashed: a 1 MB password

@@ -12,7 +12,7 @@ import uuid
 from flask import Flask, g, has_app_context, request
 
 HEADER = "X-Request-ID"
-_SANE = re.compile(r"^[A-Za-z0-9._:\-]{8,128}$")
+_SANE = re.compile(r"[A-Za-z0-9._:\-]{8,128}")
 
 
 def new_trace_id() -> str:
@@ -21,7 +21,7 @@ def new_trace_id() -> str:
 
 def accept_trace_id(candidate: str | None) -> str:
     """`candidate` if it is a sane id (no spaces, no control bytes, bounded), else a new one."""
-    return candidate if candidate and _SANE.match(candidate) else new_trace_id()
+    return candidate if candidate and _SANE.fullmatch(candidate) else new_trace_id()
 
 
 def current_trace_id() -> str:

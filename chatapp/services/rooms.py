@@ -26,7 +26,7 @@ class RoomKey(NamedTuple):
 
 def normalize_room_name(name: object) -> str:
     """The canonical (lowercase) room name, or BadRequest."""
-    if not isinstance(name, str) or not ROOM_RE.match(name.lower()):
+    if not isinstance(name, str) or not ROOM_RE.fullmatch(name.lower()):
         raise BadRequest("Room names are 1 to 64 lowercase letters, digits, '-' or '_'.")
     return name.lower()
 
