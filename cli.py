@@ -10,6 +10,14 @@ import sys
 if __name__ == "__main__" and sys.argv[1:2] == ["serve"]:
     # eventlet must patch the standard library before anything imports it
     # (threading locks created earlier would block the whole hub).
+    import warnings
+
+    if not sys.warnoptions:
+        # eventlet prints a ten-line deprecation notice on import: the first
+        # thing a new user saw. It is a decision already taken (README, "Why
+        # eventlet"); `serve` logs one line about it, and developers see the
+        # notice itself with `python -W default cli.py serve`.
+        warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     import eventlet
 
     eventlet.monkey_patch()

@@ -21,6 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(settings.from_env())
     app.config.update(config or {})
     app.config.update(settings.derived(app.config))
+    settings.check(app.config)
     _check_secret_key(app)
     _default_database(app)
 
@@ -28,6 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         database,
         errors,
         events,
+        guards,
         health,
         logs,
         metrics,
@@ -67,6 +69,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     presence.init_app(app)
     events.init_app(app)
     sockets.init_app(app)
+    guards.init_app(app)  # after sockets: its Host check wraps Socket.IO too
 
     from chatapp.api import bp as api_bp
 
@@ -91,11 +94,7 @@ def _check_secret_key(app: Flask) -> None:
     """
     key = app.config.get("SECRET_KEY")
     if app.config["CHATAPP_ENV"] == "production":
-        if not key or key.lower() in settings.WEAK_SECRET_KEYS or len(key) < 32:
-            raise RuntimeError(
-                "SECRET_KEY must be set to a random string of at least 32 characters "
-                "in production (CHATAPP_ENV=production)."
-            )
+        settings.check_secret_key(key)
         return
     if not key:
         os.makedirs(app.instance_path, exist_ok=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 # OWASP's minimum for scrypt is N=2^15, r=8, p=1 at 64 MiB, or p=3 at 32 MiB;
 # Werkzeug's bare "scrypt" default is N=2^15, r=8, p=1, which the issue rules out.
@@ -62,7 +63,30 @@ DEFAULTS: dict[str, Any] = {
     "PRESENCE_TTL": 45,
     "PRESENCE_REFRESH": 15,
     "CORS_ORIGINS": [],
+    # Host names this server answers to (the Host header); empty: the bind
+    # address, localhost and PUBLIC_URL's host. A DNS-rebinding page reaches
+    # a local server under its own name, which this refuses.
+    "SERVER_NAMES": [],
+    # The URL users reach the server at (behind TLS: https://...); https
+    # makes the session cookie Secure.
+    "PUBLIC_URL": None,
     "PROXY_FIX_X_FOR": 0,
+    # Before logging in: seconds an Engine.IO session may take to
+    # authenticate, such sessions one address may hold, and its handshakes.
+    "CONNECT_TIMEOUT": 10.0,
+    "MAX_PENDING_PER_ADDRESS": 20,
+    "RATELIMIT_HANDSHAKES": "120 per minute",
+    # Socket reads that are not messages: history pages cost their size
+    # (a page of 100 costs 100), joins of an already joined room cost 1.
+    "RATELIMIT_HISTORY": "2000 per minute",
+    # `serve`: seconds for a request's line and headers, and for any one
+    # read or write on a connection (above Socket.IO's 25 s ping + 20 s).
+    "HEADER_TIMEOUT": 10.0,
+    "IDLE_TIMEOUT": 60.0,
+    # SQLite: seconds a statement waits for another writer before the
+    # request is answered `unavailable` (never a frozen server).
+    "SQLITE_BUSY_TIMEOUT": 2.0,
+    "LOG_FORMAT": None,  # json | text; None: text on a terminal under `serve`, else json
     "LOG_LEVEL": "INFO",
     "LOG_DIR": None,
     "LOG_MAX_BYTES": 10 * 1024 * 1024,
@@ -149,6 +173,16 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "PRESENCE_REFRESH": ("PRESENCE_REFRESH", _INT),
     "CORS_ORIGINS": ("CORS_ORIGINS", _list),
     "PROXY_FIX_X_FOR": ("PROXY_FIX_X_FOR", _INT),
+    "SERVER_NAMES": ("SERVER_NAMES", _list),
+    "PUBLIC_URL": ("PUBLIC_URL", _STR),
+    "CONNECT_TIMEOUT": ("CONNECT_TIMEOUT", float),
+    "MAX_PENDING_PER_ADDRESS": ("MAX_PENDING_PER_ADDRESS", _INT),
+    "RATELIMIT_HANDSHAKES": ("RATELIMIT_HANDSHAKES", _STR),
+    "RATELIMIT_HISTORY": ("RATELIMIT_HISTORY", _STR),
+    "HEADER_TIMEOUT": ("HEADER_TIMEOUT", float),
+    "IDLE_TIMEOUT": ("IDLE_TIMEOUT", float),
+    "SQLITE_BUSY_TIMEOUT": ("SQLITE_BUSY_TIMEOUT", float),
+    "LOG_FORMAT": ("LOG_FORMAT", _STR),
     "LOG_LEVEL": ("LOG_LEVEL", _STR),
     "LOG_DIR": ("LOG_DIR", _STR),
     "LOG_MAX_BYTES": ("LOG_MAX_BYTES", _INT),
@@ -171,6 +205,10 @@ def derived(config: Mapping[str, Any]) -> dict[str, Any]:
     extra: dict[str, Any] = {
         "PERMANENT_SESSION_LIFETIME": config["TOKEN_MAX_AGE"],
     }
+    if (config.get("PUBLIC_URL") or "").startswith("https://"):
+        # Served over TLS: the cookie must never travel over plain HTTP.
+        extra["SESSION_COOKIE_SECURE"] = True
+        extra["REMEMBER_COOKIE_SECURE"] = True
     if config.get("REDIS_URL") and config["RATELIMIT_STORAGE_URI"] == "memory://":
         # One budget for every process: the limiter's counters live in Redis.
         extra["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"]
@@ -178,6 +216,75 @@ def derived(config: Mapping[str, Any]) -> dict[str, Any]:
     if uri:
         extra["SQLALCHEMY_DATABASE_URI"] = postgres_driver(uri)
     return extra
+
+
+class SettingsError(RuntimeError):
+    """A setting that must not be used; the message says which and why."""
+
+
+#: Words that mark a value as a placeholder nobody replaced (.env.example's included).
+PLACEHOLDER_MARKS = ("replace", "change", "example", "placeholder", "dummy", "xxxx")
+
+
+def looks_like_placeholder(value: str) -> bool:
+    lowered = value.lower()
+    return any(mark in lowered for mark in PLACEHOLDER_MARKS)
+
+
+def exact_origin(value: str) -> bool:
+    """True for `scheme://host[:port]` and nothing more: no `*`, `null`, path or userinfo."""
+    parsed = urlsplit(value)
+    try:
+        port = parsed.port
+    except ValueError:
+        return False
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        return False
+    if parsed.username or parsed.password or "*" in value:
+        return False
+    rebuilt = f"{parsed.scheme}://{parsed.netloc}"
+    return value == rebuilt and (port is None or 0 < port < 65536)
+
+
+def check_secret_key(key: str | None) -> None:
+    """A production SECRET_KEY: long, varied, and not a placeholder."""
+    if (
+        not key
+        or len(key) < 32
+        or key.lower() in WEAK_SECRET_KEYS
+        or len(set(key)) < 12  # "a" * 32, "abab...": not random
+        or looks_like_placeholder(key)
+    ):
+        raise SettingsError(
+            "SECRET_KEY must be set to a random string of at least 32 characters "
+            "in production (CHATAPP_ENV=production), for example the output of "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'."
+        )
+
+
+def check(config: Mapping[str, Any]) -> None:
+    """Refuse settings that would be unsafe or silently wrong, with a clear error."""
+    for origin in config["CORS_ORIGINS"]:
+        if not exact_origin(origin):
+            raise SettingsError(
+                f"CORS_ORIGINS: {origin!r} is not an exact origin such as "
+                "https://chat.example.com ('*', 'null', paths and wildcards are refused)."
+            )
+    if config.get("LOG_FORMAT") not in (None, "json", "text"):
+        raise SettingsError("LOG_FORMAT must be json or text.")
+    public = config.get("PUBLIC_URL")
+    if public and not exact_origin(public.rstrip("/")):
+        raise SettingsError(
+            f"PUBLIC_URL: {public!r} is not a URL such as https://chat.example.com."
+        )
+    if config["CHATAPP_ENV"] == "production":
+        for name in ("SQLALCHEMY_DATABASE_URI", "REDIS_URL", "NATS_URL"):
+            password = urlsplit(config.get(name) or "").password
+            if password and looks_like_placeholder(password):
+                raise SettingsError(f"The password in {name} is a placeholder: set a real one.")
+        for name in ("NATS_PASSWORD", "NATS_TOKEN"):
+            if config.get(name) and looks_like_placeholder(config[name]):
+                raise SettingsError(f"{name} is a placeholder: set a real one.")
 
 
 def postgres_driver(uri: str) -> str:

@@ -42,6 +42,57 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class TextFormatter(logging.Formatter):
+    """Readable lines for a person at a terminal: `12:00:01 INFO  logger: msg (k=v ...)`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        when = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
+        fields = " ".join(
+            f"{key}={value}"
+            for key, value in vars(record).items()
+            if key not in _STANDARD and not key.startswith("_") and key.lower() not in _SECRET_KEYS
+        )
+        line = f"{when} {record.levelname:<7} {record.name}: {record.getMessage()}"
+        if fields:
+            line += f" ({fields})"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+class RateLimitedLog:
+    """At most one line per `every` seconds for a noisy condition, with the count since.
+
+    For what clients can trigger at will (protocol garbage): a log line per
+    event would let anyone fill the disk; the counter metric keeps the total.
+    """
+
+    def __init__(self, logger: logging.Logger, every: float) -> None:
+        self.logger = logger
+        self.every = every
+        self._last = -1e9
+        self._suppressed = 0
+
+    def warning(self, message: str, **kwargs) -> None:
+        import time
+
+        now = time.monotonic()
+        if now - self._last < self.every:
+            self._suppressed += 1
+            return
+        extra = dict(kwargs.pop("extra", None) or {})
+        if self._suppressed:
+            extra["suppressed"] = self._suppressed
+        self._last, self._suppressed = now, 0
+        self.logger.warning(message, extra=extra, **kwargs)
+
+
+def terminal_format(stream) -> str:
+    """text when `stream` is a terminal (a person reads it), else json (a collector does)."""
+    isatty = getattr(stream, "isatty", None)
+    return "text" if isatty is not None and isatty() else "json"
+
+
 def _trace_id() -> str | None:
     from flask import g, has_app_context
 
@@ -68,31 +119,45 @@ def _os_lock():
     return threading.RLock()
 
 
-def configure_logging(app: Flask) -> None:
-    """JSON lines to stdout, and to a rotating file in LOG_DIR when set."""
-    formatter = JsonFormatter()
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stdout)]
+def configure_logging(app: Flask, default_format: str = "json") -> None:
+    """Lines to stdout (LOG_FORMAT, else `default_format`), JSON to LOG_DIR/chatapp.log.
+
+    `serve` passes text when a person watches its terminal; gunicorn and
+    Compose keep JSON, which log collectors parse.
+    """
+    text = (app.config.get("LOG_FORMAT") or default_format) == "text"
+    console = logging.StreamHandler(sys.stdout)
+    console.setFormatter(TextFormatter() if text else JsonFormatter())
+    handlers: list[logging.Handler] = [console]
     log_dir = app.config.get("LOG_DIR")
     if log_dir:
         os.makedirs(log_dir, exist_ok=True)
-        handlers.append(
-            logging.handlers.RotatingFileHandler(
-                os.path.join(log_dir, "chatapp.log"),
-                maxBytes=app.config["LOG_MAX_BYTES"],
-                backupCount=app.config["LOG_BACKUP_COUNT"],
-            )
+        rotating = logging.handlers.RotatingFileHandler(
+            os.path.join(log_dir, "chatapp.log"),
+            maxBytes=app.config["LOG_MAX_BYTES"],
+            backupCount=app.config["LOG_BACKUP_COUNT"],
         )
+        rotating.setFormatter(JsonFormatter())  # files are for Loki & co: always JSON
+        handlers.append(rotating)
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
     for handler in handlers:
-        handler.setFormatter(formatter)
         handler.lock = _os_lock()
         root.addHandler(handler)
     root.setLevel(app.config["LOG_LEVEL"])
-    # Library chatter stays at WARNING unless asked for.
-    for noisy in ("engineio", "socketio", "nats", "alembic", "werkzeug"):
+    # Library chatter stays at WARNING unless asked for, and every library
+    # logger goes through the root's handlers only: python-engineio and
+    # python-socketio add a plain StreamHandler of their own, which wrote
+    # each of their lines a second time, unformatted.
+    for noisy in ("engineio", "socketio", "nats", "alembic", "werkzeug", "eventlet"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    for name in list(logging.root.manager.loggerDict):
+        library = logging.getLogger(name)
+        if name.split(".")[0] in ("engineio", "socketio", "nats", "alembic", "werkzeug"):
+            for handler in list(library.handlers):
+                library.removeHandler(handler)
+            library.propagate = True
 
 
 def init_app(app: Flask) -> None:

@@ -40,6 +40,14 @@ DELIVERIES = Counter(
 REFUSALS = Counter(
     "chatapp_rate_limit_refusals_total", "Requests refused by a rate limit.", ["scope"]
 )
+HANDSHAKES_REFUSED = Counter(
+    "chatapp_handshakes_refused_total",
+    "Socket.IO connections refused or closed before logging in, by reason.",
+    ["reason"],  # rate, pending (per-address cap), timeout (CONNECT_TIMEOUT)
+)
+PROTOCOL_ERRORS = Counter(
+    "chatapp_protocol_errors_total", "Connections closed for sending undecodable packets."
+)
 CONNECTIONS = Gauge("chatapp_socket_connections", "Socket connections open on this process.")
 ONLINE_USERS = Gauge("chatapp_online_users", "Distinct users with a session on this process.")
 OUTBOX_BACKLOG = Gauge("chatapp_outbox_backlog", "Events waiting to be published to NATS.")

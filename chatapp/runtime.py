@@ -11,6 +11,7 @@ from chatapp import notify
 from chatapp.extensions import socketio
 from chatapp.presence import local_sessions, presence
 from chatapp.services import accounts
+from chatapp.sockets import gate
 from chatapp.sockets.acks import cut_off
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ def start_background_work(app: Flask) -> None:
     """Start the per-process background tasks: presence upkeep, the NATS relay."""
     _running[id(app)] = True
     socketio.start_background_task(presence_upkeep, app)
+    socketio.start_background_task(gate.door_keeper, app, lambda: _running.get(id(app)))
     relay = app.extensions.get("chatapp.relay")
     if relay is not None:
         relay.start()

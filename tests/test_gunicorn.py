@@ -1,6 +1,7 @@
 """The real `gunicorn -c gunicorn.conf.py wsgi:app`, chatting through it."""
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -22,7 +23,7 @@ def gunicorn(tmp_path):
         "HOME": str(tmp_path),  # a control socket would land in ~/.gunicorn
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}",
-        "SECRET_KEY": "gunicorn-" + "g" * 40,
+        "SECRET_KEY": secrets.token_urlsafe(48),  # production refuses weak keys
         "PASSWORD_HASH_METHOD": FAST_HASH,
     }
     upgrade = [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"]

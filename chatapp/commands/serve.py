@@ -8,6 +8,7 @@ import os
 import resource
 import signal
 import socket
+import sys
 
 import click
 from flask import current_app
@@ -56,18 +57,26 @@ def raise_open_files_limit(wanted: int) -> int:
     help="Concurrent connections this process accepts.",
 )
 @click.option("--no-migrate", is_flag=True, help="Do not apply pending migrations first.")
+@click.option(
+    "--reuse-port",
+    is_flag=True,
+    envvar="SERVE_REUSE_PORT",
+    help="Share the port with other chatapp processes (SO_REUSEPORT); needs REDIS_URL.",
+)
 @with_appcontext
-def serve(host: str, port: int, max_connections: int, no_migrate: bool) -> None:
+def serve(host: str, port: int, max_connections: int, no_migrate: bool, reuse_port: bool) -> None:
     """Apply pending migrations and start the real-time server (eventlet)."""
     import eventlet
     import eventlet.wsgi
+
+    from chatapp.commands.listener import DeadlineProtocol, PortInUse, listen
 
     if not eventlet.patcher.is_monkey_patched("socket"):
         raise click.ClickException(
             "serve needs eventlet's monkey patching: run it as `python cli.py serve`."
         )
     from chatapp.extensions import socketio
-    from chatapp.logs import configure_logging
+    from chatapp.logs import configure_logging, terminal_format
 
     if socketio.server.eio.async_mode != "eventlet":
         raise click.ClickException(
@@ -75,7 +84,18 @@ def serve(host: str, port: int, max_connections: int, no_migrate: bool) -> None:
             "unset SOCKETIO_ASYNC_MODE or set it to eventlet."
         )
 
-    configure_logging(current_app)
+    if reuse_port and not current_app.config.get("REDIS_URL"):
+        # Without a shared queue and presence, two processes on one port
+        # split the chat: each sees only its own clients.
+        raise click.ClickException(
+            "--reuse-port needs REDIS_URL: processes sharing a port must share Redis."
+        )
+    try:
+        # Bound before migrating, so a second `serve` fails at once and touches nothing.
+        listener = no_delay(listen(host, port, reuse_port=reuse_port))
+    except PortInUse as error:
+        raise click.ClickException(str(error)) from None
+    configure_logging(current_app, default_format=terminal_format(sys.stdout))
     if not no_migrate:
         from flask_migrate import upgrade
 
@@ -85,7 +105,6 @@ def serve(host: str, port: int, max_connections: int, no_migrate: bool) -> None:
     from chatapp.runtime import freeze_startup_objects, start_background_work
 
     frozen = freeze_startup_objects()
-    listener = no_delay(eventlet.listen((host, port), backlog=2048))
     start_background_work(app)
     # eventlet's server waits for every open connection to end before it
     # returns, so a graceful stop must end the websockets itself. The handler
@@ -104,6 +123,10 @@ def serve(host: str, port: int, max_connections: int, no_migrate: bool) -> None:
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     click.echo(f"chatapp listening on http://{host}:{listener.getsockname()[1]}", err=True)
     log.info(
+        "async server: eventlet %s, maintained upstream in bugfix mode only (README: Why eventlet)",
+        eventlet.__version__,
+    )
+    log.info(
         "serving on %s:%s (%s), max %d connections, %d open files, %d objects frozen for the GC",
         host,
         port,
@@ -113,7 +136,16 @@ def serve(host: str, port: int, max_connections: int, no_migrate: bool) -> None:
         frozen,
     )
     try:
-        eventlet.wsgi.server(listener, app, max_size=max_connections, log_output=False)
+        eventlet.wsgi.server(
+            listener,
+            app,
+            max_size=max_connections,
+            log_output=False,
+            protocol=DeadlineProtocol.bind(current_app.config["HEADER_TIMEOUT"]),
+            # Per read or write: longer than Socket.IO's ping interval plus
+            # its timeout (25 + 20 s), so a live idle websocket never trips it.
+            socket_timeout=current_app.config["IDLE_TIMEOUT"],
+        )
     except KeyboardInterrupt:
         graceful_exit(app)
 

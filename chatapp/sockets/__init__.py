@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from flask import Flask
@@ -61,6 +62,11 @@ def init_app(app: Flask) -> None:
         max_http_buffer_size=app.config["SOCKETIO_MAX_HTTP_BUFFER_SIZE"],
         ping_interval=25,
         ping_timeout=20,
-        logger=False,
-        engineio_logger=False,
+        # Logger objects, not False: given a bool, both libraries add a plain
+        # StreamHandler of their own, and every line of theirs came out twice.
+        logger=logging.getLogger("socketio.server"),
+        engineio_logger=logging.getLogger("engineio.server"),
     )
+    from chatapp.sockets import gate
+
+    gate.install(app)

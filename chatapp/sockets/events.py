@@ -22,6 +22,7 @@ from chatapp.presence.local import LocalSession
 from chatapp.schemas import HistoryQuery, RoomRef, SendMessage, parse
 from chatapp.services import chat
 from chatapp.services.accounts import load_session_user
+from chatapp.sockets import gate
 from chatapp.sockets.acks import acked
 from chatapp.tracing import start_trace
 
@@ -60,6 +61,7 @@ def connect(auth: Any = None) -> None:
         raise refuse(RateLimited(60, "Too many sessions open for this user; close one first."))
     session["auth_session_id"] = user.auth_session_id
     local_sessions().add(request.sid, LocalSession(user.id, user.username, user.auth_session_id))
+    gate.authenticated(current_app, request.sid)
 
 
 @socketio.on("disconnect")

@@ -1,0 +1,82 @@
+"""`serve`'s listening socket and its per-connection deadlines (imported by `serve` only)."""
+
+from __future__ import annotations
+
+import errno
+import socket
+
+import eventlet
+import eventlet.wsgi
+
+BACKLOG = 2048
+
+
+class PortInUse(Exception):
+    """Another process listens on the address; the message says what to do."""
+
+
+def listen(host: str, port: int, reuse_port: bool = False) -> socket.socket:
+    """A listening green socket, refusing an address already in use.
+
+    eventlet.listen turns SO_REUSEPORT on by default: a second `serve` on the
+    same port then started silently, and the kernel split the clients between
+    two processes with separate presence and no shared queue. Sharing a port
+    is opt-in, for processes that share Redis.
+    """
+    try:
+        return eventlet.listen((host, port), backlog=BACKLOG, reuse_port=reuse_port)
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        raise PortInUse(
+            f"{host}:{port} is already in use (is chatapp already running?). "
+            "Stop the other process or choose another --port."
+        ) from None
+
+
+class DeadlineProtocol(eventlet.wsgi.HttpProtocol):
+    """eventlet's HTTP protocol with a deadline for the request line and headers.
+
+    `socket_timeout` bounds each read, so a client trickling one byte at a
+    time (slowloris) could still hold a connection forever; this bounds the
+    whole head of each request, from when the server starts waiting for it.
+    """
+
+    header_timeout: float = 10.0
+    _deadline: eventlet.Timeout | None = None
+
+    @classmethod
+    def bind(cls, header_timeout: float) -> type[DeadlineProtocol]:
+        return type("DeadlineProtocol", (cls,), {"header_timeout": header_timeout})
+
+    def _read_request_line(self):
+        self._deadline = eventlet.Timeout(self.header_timeout)
+        try:
+            line = super()._read_request_line()
+        except eventlet.Timeout as timeout:
+            ours = timeout is self._deadline
+            self._disarm()
+            if not ours:
+                raise
+            self.close_connection = 1
+            return ""
+        if not line or len(line) >= self.server.url_length_limit:
+            self._disarm()  # no parse_request follows: closing, or 414
+        return line
+
+    def parse_request(self):
+        deadline = self._deadline
+        try:
+            return super().parse_request()
+        except eventlet.Timeout as timeout:
+            if timeout is not deadline:
+                raise
+            self.close_connection = 1
+            return False
+        finally:
+            self._disarm()
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
