@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatapp import events, metrics
+from chatapp import events, metrics, revocations
 from chatapp.events import outbox
 from chatapp.extensions import db, socketio
 from chatapp.payloads import notice_payload, presence_payload
-from chatapp.presence import RoomChange, local_sessions
+from chatapp.presence import RoomChange
 
 
 def message_stored(payload: dict[str, Any]) -> None:
@@ -63,9 +63,5 @@ def exit_room(sid: str, room: str) -> None:
 
 
 def logins_revoked(*, auth_session_id: str | None = None, user_id: int | None = None) -> None:
-    """Logins were revoked: this process's sockets on them re-check at their next event.
-
-    Sockets on other processes notice within LOGIN_RECHECK_SECONDS when they
-    send, and within PRESENCE_REFRESH when idle (runtime.end_revoked_logins).
-    """
-    local_sessions().recheck_logins(auth_session_id=auth_session_id, user_id=user_id)
+    """Logins were revoked: their sockets are told `unauthorized` and cut, on every process."""
+    revocations.announce(auth_session_id=auth_session_id, user_id=user_id)

@@ -7,12 +7,10 @@ import logging
 
 from flask import Flask
 
-from chatapp import notify
+from chatapp import notify, revocations
 from chatapp.extensions import socketio
 from chatapp.presence import local_sessions, presence
-from chatapp.services import accounts
 from chatapp.sockets import gate
-from chatapp.sockets.acks import cut_off
 
 log = logging.getLogger(__name__)
 
@@ -39,20 +37,14 @@ def presence_upkeep(app: Flask) -> None:
         socketio.sleep(interval)
 
 
-def end_revoked_logins() -> None:
+def end_revoked_logins() -> int:
     """Disconnect this process's sockets whose login was revoked or expired.
 
-    A socket re-checks its login when it sends (acks.session_user); this sweep
-    catches the ones that only listen, so a logout also stops their deliveries.
+    Revocations are applied at once where they are announced (chatapp.revocations);
+    this sweep catches the rest: expiries, and revocations whose announcement was
+    missed (no Redis, or Redis down).
     """
-    logins = local_sessions().logins()
-    if not logins:
-        return
-    live = accounts.live_logins(set(logins.values()))
-    for sid, login in logins.items():
-        if login not in live:
-            log.info("disconnecting a socket whose login ended", extra={"sid": sid})
-            cut_off(sid)
+    return revocations.end_dead_logins(local_sessions().logins())
 
 
 def freeze_startup_objects() -> int:
@@ -72,7 +64,9 @@ def start_background_work(app: Flask) -> None:
     """Start the per-process background tasks: presence upkeep, the NATS relay."""
     _running[id(app)] = True
     socketio.start_background_task(presence_upkeep, app)
-    socketio.start_background_task(gate.door_keeper, app, lambda: _running.get(id(app)))
+    running = lambda: bool(_running.get(id(app)))  # noqa: E731
+    socketio.start_background_task(gate.door_keeper, app, running)
+    socketio.start_background_task(revocations.listen, app, running)
     relay = app.extensions.get("chatapp.relay")
     if relay is not None:
         relay.start()

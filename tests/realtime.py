@@ -29,7 +29,7 @@ class ChatClient:
         self.events: dict[str, list] = defaultdict(list)
         self._lock = threading.Lock()
         self.sio = socketio.Client(reconnection=False)
-        for name in ("message", "presence", "notice"):
+        for name in ("message", "presence", "notice", "unauthorized", "member"):
             self.sio.on(name, self._recorder(name))
 
     def _recorder(self, name):

@@ -1,7 +1,7 @@
 """Every socket error code, and bad input that must never hurt the server."""
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from chatapp.extensions import db, socketio
 from chatapp.models import Message
@@ -144,8 +144,32 @@ def test_unknown_events_get_an_error_ack(alice):
 
 
 def test_revoked_login_session_ends_the_socket(alice):
+    # At once, not at the socket's next event: it is told why, then cut off.
     alice.http.post("/api/auth/logout")
+    assert not alice.is_connected()
+    told = [p["args"][0] for p in alice.queue if p["name"] == "unauthorized"]
+    assert told == [
+        {"code": "unauthorized", "message": "Your login session has ended; log in again."}
+    ]
+
+
+def test_a_socket_that_sends_on_a_dead_login_is_told_and_cut(app, alice):
+    app.config["LOGIN_RECHECK_SECONDS"] = 0
+    revoke_elsewhere(app, "alice")  # in the database only: no announcement here
     reply = ack(alice, "send", {"room": "general", "text": "after logout"})
+    assert error_code(reply) == "unauthorized"
+    assert not alice.is_connected()
+    assert [p["name"] for p in alice.queue].count("unauthorized") == 1
+
+
+def test_a_deleted_users_send_is_unauthorized_not_unavailable(app, alice):
+    from chatapp.models import User
+
+    app.config["LOGIN_RECHECK_SECONDS"] = 3600  # the socket still trusts its cached login
+    with app.app_context():
+        db.session.execute(delete(User).where(User.username == "alice"))  # as another process
+        db.session.commit()
+    reply = ack(alice, "send", {"room": "general", "text": "from beyond"})
     assert error_code(reply) == "unauthorized"
     assert not alice.is_connected()
 

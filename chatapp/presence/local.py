@@ -53,10 +53,17 @@ class LocalSessions:
         with self._lock:
             return {sid: (s.username, set(s.rooms)) for sid, s in self._sessions.items()}
 
-    def logins(self) -> dict[str, str]:
-        """sid -> auth session id, for the sweep of revoked logins."""
+    def logins(
+        self, *, auth_session_id: str | None = None, user_id: int | None = None
+    ) -> dict[str, str]:
+        """sid -> auth session id (all, or those matching either filter given)."""
+        everyone = auth_session_id is None and user_id is None
         with self._lock:
-            return {sid: s.auth_session_id for sid, s in self._sessions.items()}
+            return {
+                sid: s.auth_session_id
+                for sid, s in self._sessions.items()
+                if everyone or s.auth_session_id == auth_session_id or s.user_id == user_id
+            }
 
     def distinct_users(self) -> int:
         with self._lock:

@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from chatapp.errors import Unauthorized
 from chatapp.events import outbox
 from chatapp.extensions import db
 from chatapp.models import Message, Room, User
@@ -82,9 +83,12 @@ def store_message(
         # the rollback returns our seq; answer with the stored message.
         db.session.rollback()
         existing = find_by_client_id(user, client_id)
-        if existing is None:
-            raise
-        return existing, False
+        if existing is not None:
+            return existing, False
+        if db.session.scalar(select(User.id).where(User.id == user.id)) is None:
+            # The author's account was deleted while the socket still held it.
+            raise Unauthorized("Your account no longer exists.") from None
+        raise
     except BaseException:
         db.session.rollback()  # give the seq (and the room's row lock) back at once
         raise

@@ -37,6 +37,18 @@ def cut_off(sid: str) -> None:
         socketio.server.eio.disconnect(eio_sid)
 
 
+LOGIN_ENDED = "Your login session has ended; log in again."
+
+
+def end_login(sid: str, message: str = LOGIN_ENDED) -> None:
+    """Tell a socket its login ended (event `unauthorized`), then disconnect it.
+
+    Clients learn why they were cut off, and do not reconnect in a loop.
+    """
+    socketio.emit("unauthorized", Unauthorized(message).to_dict(), to=sid)
+    cut_off(sid)
+
+
 def session_user() -> User:
     """The user of this socket, so that logout and disable bite.
 
@@ -56,7 +68,7 @@ def session_user() -> User:
     auth_session_id = session.get("auth_session_id")
     user = load_session_user(auth_session_id) if auth_session_id else None
     if user is None:
-        raise Unauthorized("Your login session has ended; log in again.")
+        raise Unauthorized(LOGIN_ENDED)
     if local is not None:
         local.user, local.checked_at = user, now
     return user
@@ -111,7 +123,7 @@ def _handle(handler, args: tuple) -> dict[str, Any]:
         user = session_user()
         return {"ok": True, **handler(user, args[0] if args else None)}
     except Unauthorized as error:
-        cut_off(sid)
+        end_login(sid, error.message)
         return {"ok": False, "error": error.to_dict()}
     except RateLimited as error:
         if limits.flooding(f"sid:{sid}"):
