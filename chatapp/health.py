@@ -46,7 +46,17 @@ def _check_nats() -> None:
         raise ConnectionError(link.last_error if link and link.last_error else "not connected")
 
 
-def _timed(check: Callable[[], None]) -> dict:
+def _check_relay() -> dict:
+    state = current_app.extensions["chatapp.relay_watch"].observe()
+    return {
+        "status": state.status,
+        "backlog": state.backlog,
+        "oldest_age_s": state.oldest_age_s,
+        "stuck_after_s": current_app.config["NATS_RELAY_STUCK_AFTER"],
+    }
+
+
+def _timed(check: Callable[[], dict | None]) -> dict:
     """Run `check` in its own task with a deadline: a hung dependency cannot hang us."""
     app = current_app._get_current_object()
     result: dict = {}
@@ -55,8 +65,7 @@ def _timed(check: Callable[[], None]) -> dict:
     def run():
         with app.app_context():
             try:
-                check()
-                result["status"] = "up"
+                result.update({"status": "up", **(check() or {})})
             except Exception as error:  # noqa: BLE001 (reported as the dependency's state)
                 result["status"] = "down"
                 result["error"] = f"{error.__class__.__name__}: {error}"[:200]
@@ -75,14 +84,17 @@ def _timed(check: Callable[[], None]) -> dict:
 def readyz():
     """Each dependency's status and latency; 503 when a required one is down.
 
-    The database and (when configured) Redis are required. NATS is reported
-    but not required: chat goes on without it and the outbox catches up.
+    The database and (when configured) Redis are required. NATS and the
+    relay are reported but not required: chat goes on without them and
+    the outbox catches up, so a stuck relay is an alert, not a reason to take
+    this process out of the load balancer.
     """
     checks = {"database": (_check_database, True)}
     if current_app.config.get("REDIS_URL"):
         checks["redis"] = (_check_redis, True)
     if current_app.config.get("NATS_URL"):
         checks["nats"] = (_check_nats, False)
+        checks["relay"] = (_check_relay, False)
     results = {}
     ready = True
     for name, (check, required) in checks.items():
