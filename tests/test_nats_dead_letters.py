@@ -171,3 +171,56 @@ def test_a_relay_that_cannot_move_is_reported_stuck_and_warns_once(relay_app, na
     assert [event["n"] for _, event in events] == [1, 2]
     wait_for(lambda: readiness(app)["relay"]["status"] == "idle", 30, 0.2, "idle again")
     assert metric(app, "chatapp_relay_stuck") == 0
+
+
+async def _limit_message_size(url, size):
+    nc = await nats.connect(url)
+    config = StreamConfig(name="CHAT", subjects=["chat.>"], max_msg_size=size)
+    await nc.jetstream().update_stream(config)
+    await nc.close()
+
+
+def test_a_message_the_stream_refuses_for_its_size_is_dead_lettered(relay_app, nats_server):
+    """JetStream's own limit (err_code 10054), below the server's max_payload."""
+    app = relay_app()
+    stage(app, GOOD, 0)
+    start(app)
+    published(nats_server.url, 1)
+    asyncio.run(_limit_message_size(nats_server.url, 1000))
+    stage(app, GOOD, 1)
+    too_big = stage(app, GOOD, 2, pad="x" * 2000)
+    stage(app, GOOD, 3)
+    app.extensions["chatapp.relay"].wake()
+    events = published(nats_server.url, 3)
+    wait_for(lambda: outbox_ids(app) == [], 30, 0.1, "an empty outbox")
+    assert [event["n"] for _, event in events] == [0, 1, 3]
+    [letter] = letters(app)
+    assert letter.event_id == too_big and "10054" in letter.error
+
+
+def test_plain_nats_dead_letters_too_and_delivers_the_rest_in_order(relay_app, nats_server):
+    """Without JetStream the good rows before a bad one are flushed, then the bad one set aside."""
+    received = []
+
+    async def listen():
+        nc = await nats.connect(nats_server.url)
+
+        async def on_message(msg):
+            received.append((msg.subject, json.loads(msg.data)))
+
+        await nc.subscribe("chat.>", cb=on_message)
+        await nc.flush()
+        app = relay_app(NATS_JETSTREAM=False)
+        for n, subject in enumerate([GOOD, GOOD, BAD_SUBJECT, GOOD]):
+            stage(app, subject, n)
+        start(app)
+        for _ in range(600):  # bounded: 30 s
+            if len(received) >= 3 and not outbox_ids(app):
+                break
+            await asyncio.sleep(0.05)
+        await nc.close()
+        return app
+
+    app = asyncio.run(listen())
+    assert [(subject, body["n"]) for subject, body in received] == [(GOOD, 0), (GOOD, 1), (GOOD, 3)]
+    assert [letter.subject for letter in letters(app)] == [BAD_SUBJECT]
