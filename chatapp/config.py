@@ -113,6 +113,11 @@ DEFAULTS: dict[str, Any] = {
     "NATS_BATCH": 100,
     "NATS_RELAY_INTERVAL": 0.2,
     "NATS_RECONNECT_WAIT": 2.0,
+    # The relay counts as stuck once the same oldest outbox row has waited
+    # this long (seconds); /readyz and /metrics report it.
+    "NATS_RELAY_STUCK_AFTER": 60.0,
+    # /readyz is public and runs real checks: a budget per client address.
+    "RATELIMIT_READYZ": "60 per minute",
 }
 
 _INT = int
@@ -150,6 +155,8 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "NATS_BATCH": ("NATS_BATCH", _INT),
     "NATS_RELAY_INTERVAL": ("NATS_RELAY_INTERVAL", float),
     "NATS_RECONNECT_WAIT": ("NATS_RECONNECT_WAIT", float),
+    "NATS_RELAY_STUCK_AFTER": ("NATS_RELAY_STUCK_AFTER", float),
+    "RATELIMIT_READYZ": ("RATELIMIT_READYZ", _STR),
     "TOKEN_MAX_AGE": ("TOKEN_MAX_AGE", _INT),
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _bool),
     "PASSWORD_HASH_METHOD": ("PASSWORD_HASH_METHOD", _STR),

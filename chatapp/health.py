@@ -1,14 +1,24 @@
-"""Liveness (/healthz) and readiness (/readyz) of this process and its dependencies."""
+"""Liveness (/healthz) and readiness (/readyz) of this process and its dependencies.
+
+/readyz is public: it answers with a status per dependency and a generic
+reason ("unavailable", "timeout"), never a backend's own error text, which
+can name hosts, users or versions. The details go to the log, at most once
+per half minute per check, so a probe every second cannot flood it.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import text
 
 from chatapp.extensions import db, limiter, socketio
+from chatapp.log_throttle import LogThrottle
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("health", __name__)
 
@@ -28,16 +38,32 @@ def _check_database() -> None:
     db.session.rollback()
 
 
-def _check_redis() -> None:
-    import redis
+def _redis_client():
+    """One client (and connection pool) per app, made on first use.
 
-    client = redis.Redis.from_url(
-        current_app.config["REDIS_URL"], socket_timeout=CHECK_TIMEOUT, socket_connect_timeout=1
-    )
-    try:
-        client.ping()
-    finally:
-        client.close()
+    A connection per probe would cost a TCP handshake (and an AUTH) every
+    time, and leave TIME_WAIT sockets behind on a busy load balancer.
+    """
+    client = current_app.extensions.get("chatapp.readyz_redis")
+    if client is None:
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        client = redis.Redis.from_url(
+            current_app.config["REDIS_URL"],
+            socket_timeout=CHECK_TIMEOUT,
+            socket_connect_timeout=1,
+            # One quick retry: a pooled connection that a Redis restart broke
+            # is replaced instead of reported as down.
+            retry=Retry(NoBackoff(), 1),
+        )
+        client = current_app.extensions.setdefault("chatapp.readyz_redis", client)
+    return client
+
+
+def _check_redis() -> None:
+    _redis_client().ping()
 
 
 def _check_nats() -> None:
@@ -46,7 +72,27 @@ def _check_nats() -> None:
         raise ConnectionError(link.last_error if link and link.last_error else "not connected")
 
 
-def _timed(check: Callable[[], None]) -> dict:
+def _check_relay() -> dict:
+    state = current_app.extensions["chatapp.relay_watch"].observe()
+    return {
+        "status": state.status,
+        "backlog": state.backlog,
+        "oldest_age_s": state.oldest_age_s,
+        "stuck_after_s": current_app.config["NATS_RELAY_STUCK_AFTER"],
+    }
+
+
+def _warn(name: str, msg: str, *args: object) -> None:
+    """Log a check's failure, at most twice a minute per check and app.
+
+    One throttle per check: a failing Redis must not hide a failing database.
+    """
+    throttles = current_app.extensions.setdefault("chatapp.readyz_warnings", {})
+    throttle = throttles.setdefault(name, LogThrottle(log, every=30.0))
+    throttle.log(logging.WARNING, msg, *args)
+
+
+def _timed(name: str, check: Callable[[], dict | None]) -> dict:
     """Run `check` in its own task with a deadline: a hung dependency cannot hang us."""
     app = current_app._get_current_object()
     result: dict = {}
@@ -55,38 +101,50 @@ def _timed(check: Callable[[], None]) -> dict:
     def run():
         with app.app_context():
             try:
-                check()
-                result["status"] = "up"
+                result.update({"status": "up", **(check() or {})})
             except Exception as error:  # noqa: BLE001 (reported as the dependency's state)
-                result["status"] = "down"
-                result["error"] = f"{error.__class__.__name__}: {error}"[:200]
+                _warn(name, "readiness check %s failed: %s: %s", name, type(error).__name__, error)
+                result.update(status="down", error="unavailable")
 
     socketio.start_background_task(run)
     while "status" not in result and time.monotonic() - started < CHECK_TIMEOUT:
         socketio.sleep(0.005)
     if "status" not in result:
-        result.update(status="down", error=f"no answer within {CHECK_TIMEOUT:.0f}s")
+        _warn(name, "readiness check %s gave no answer within %.0fs", name, CHECK_TIMEOUT)
+        result.update(status="down", error="timeout")
     result["latency_ms"] = round((time.monotonic() - started) * 1000, 1)
     return result
 
 
+def _readyz_limit() -> str:
+    return current_app.config["RATELIMIT_READYZ"]
+
+
+def _readyz_key() -> str:
+    # By address alone: no session or user lookup (a database query) per probe.
+    return f"readyz:{request.remote_addr}"
+
+
 @bp.get("/readyz")
-@limiter.exempt
+@limiter.limit(_readyz_limit, key_func=_readyz_key)
 def readyz():
     """Each dependency's status and latency; 503 when a required one is down.
 
-    The database and (when configured) Redis are required. NATS is reported
-    but not required: chat goes on without it and the outbox catches up.
+    The database and (when configured) Redis are required. NATS and the relay
+    are reported but not required: chat goes on without them and the outbox
+    catches up, so a stuck relay is an alert, not a reason to take this
+    process out of the load balancer.
     """
     checks = {"database": (_check_database, True)}
     if current_app.config.get("REDIS_URL"):
         checks["redis"] = (_check_redis, True)
     if current_app.config.get("NATS_URL"):
         checks["nats"] = (_check_nats, False)
+        checks["relay"] = (_check_relay, False)
     results = {}
     ready = True
     for name, (check, required) in checks.items():
-        results[name] = {**_timed(check), "required": required}
+        results[name] = {**_timed(name, check), "required": required}
         ready = ready and (results[name]["status"] == "up" or not required)
     body = {"status": "ready" if ready else "unavailable", "checks": results}
     return jsonify(body), 200 if ready else 503

@@ -52,6 +52,21 @@ CONNECTIONS = Gauge("chatapp_socket_connections", "Socket connections open on th
 ONLINE_USERS = Gauge("chatapp_online_users", "Distinct users with a session on this process.")
 OUTBOX_BACKLOG = Gauge("chatapp_outbox_backlog", "Events waiting to be published to NATS.")
 RELAY_LAG = Gauge("chatapp_relay_lag_seconds", "Age of the oldest event waiting for NATS.")
+RELAY_STUCK = Gauge(
+    "chatapp_relay_stuck",
+    "1 while the oldest outbox event has not moved for NATS_RELAY_STUCK_AFTER seconds.",
+)
+PUBLISH_FAILURES = Counter(
+    "chatapp_relay_publish_failures_total",
+    "Relay batches stopped by a transient NATS failure (retried in order).",
+)
+DEAD_LETTERS_TOTAL = Counter(
+    "chatapp_outbox_dead_letters_total",
+    "Events this process's relay moved to the dead letters: NATS can never accept them.",
+)
+DEAD_LETTER_ROWS = Gauge(
+    "chatapp_outbox_dead_letter_rows", "Events in the dead-letter table (all processes)."
+)
 NATS_CONNECTED = Gauge("chatapp_nats_connected", "1 while this process is connected to NATS.")
 RELAY_LEADER = Gauge("chatapp_relay_leader", "1 while this process's relay is the leader.")
 
@@ -75,13 +90,15 @@ def _read_gauges() -> None:
     link = current_app.extensions.get("chatapp.nats")
     relay = current_app.extensions.get("chatapp.relay")
     if link is not None:
-        from chatapp.events import outbox
+        from chatapp.events import dead_letters
 
         NATS_CONNECTED.set(1 if link.connected else 0)
         RELAY_LEADER.set(1 if relay is not None and relay.leading else 0)
-        pending, age = outbox.backlog()
-        OUTBOX_BACKLOG.set(pending)
-        RELAY_LAG.set(age or 0)
+        state = current_app.extensions["chatapp.relay_watch"].observe()
+        OUTBOX_BACKLOG.set(state.backlog)
+        RELAY_LAG.set(state.oldest_age_s or 0)
+        RELAY_STUCK.set(1 if state.stuck else 0)
+        DEAD_LETTER_ROWS.set(dead_letters.count())
 
 
 def _endpoint() -> str:

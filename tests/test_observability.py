@@ -174,9 +174,70 @@ def test_readyz_stays_fast_when_redis_hangs(make_app):
         body = response.get_json()
         assert response.status_code == 503
         assert body["checks"]["redis"]["status"] == "down"
+        assert body["checks"]["redis"]["error"] == "timeout"
         assert body["checks"]["database"]["status"] == "up"
     finally:
         stop.set()
         for conn in held:
             conn.close()
         listener.close()
+
+
+def test_readyz_reuses_one_redis_connection(make_app, tmp_path):
+    import redis
+
+    from tests.services import RedisServer
+
+    server = RedisServer(tmp_path).start()
+    try:
+        app = make_app(REDIS_URL=server.url, RATELIMIT_READYZ="1000 per minute")
+        client = app.test_client()
+        assert client.get("/readyz").status_code == 200  # the pools are made here
+        probe = redis.Redis.from_url(server.url)
+
+        def connections():
+            return probe.info("stats")["total_connections_received"]
+
+        before = connections()
+        for _ in range(20):
+            body = client.get("/readyz").get_json()
+            assert body["checks"]["redis"]["status"] == "up"
+        # A connection per probe would be 20 (and 20 sockets in TIME_WAIT).
+        assert connections() - before <= 2
+        probe.close()
+    finally:
+        server.stop()
+
+
+def test_readyz_hides_backend_errors_and_logs_them_once(make_app, captured):
+    from tests.services import free_port
+
+    app = make_app(
+        REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",
+        NATS_URL=f"nats://127.0.0.1:{free_port()}",
+        RATELIMIT_READYZ="1000 per minute",
+    )
+    client = app.test_client()
+    for _ in range(3):
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        checks = response.get_json()["checks"]
+        assert checks["redis"] == {**checks["redis"], "status": "down", "error": "unavailable"}
+        assert checks["nats"]["error"] == "unavailable"
+        text = response.get_data(as_text=True)
+        assert "127.0.0.1" not in text and "refused" not in text.lower() and "Error" not in text
+    warnings = [e for e in captured if e["msg"].startswith("readiness check redis failed")]
+    assert len(warnings) == 1 and warnings[0]["level"] == "WARNING"
+    assert "refused" in warnings[0]["msg"].lower()  # the operator gets the details
+
+
+def test_readyz_is_rate_limited_per_address_and_healthz_is_not(make_app):
+    app = make_app(RATELIMIT_READYZ="3 per minute")
+    client = app.test_client()
+    assert [client.get("/readyz").status_code for _ in range(3)] == [200, 200, 200]
+    refused = client.get("/readyz")
+    assert refused.status_code == 429 and refused.headers["Retry-After"]
+    assert refused.get_json()["error"]["code"] == "rate_limited"
+    other = client.get("/readyz", environ_base={"REMOTE_ADDR": "127.0.0.2"})
+    assert other.status_code == 200  # another prober's budget
+    assert {client.get("/healthz").status_code for _ in range(20)} == {200}

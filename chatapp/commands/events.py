@@ -1,4 +1,4 @@
-"""`cli.py events ...`: watch the NATS event stream and the outbox backlog."""
+"""`cli.py events ...`: watch the NATS event stream and the outbox backlog; handle dead letters."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from chatapp.events import outbox
+from chatapp.events import dead_letters, outbox
 from chatapp.events.link import NatsOptions
 
 events = AppGroup("events", help="Watch chatapp's events on NATS and the outbox backlog.")
@@ -59,11 +59,18 @@ def status(as_json: bool) -> None:
     """Outbox backlog, age of the oldest pending event, NATS connection state."""
     options = _options()
     pending, age = outbox.backlog()
+    dead = dead_letters.count()
     nats_state = asyncio.run(_nats_state(options))
     if as_json:
-        click.echo(json.dumps({"backlog": pending, "oldest_age_s": age, "nats": nats_state}))
+        click.echo(
+            json.dumps(
+                {"backlog": pending, "oldest_age_s": age, "dead_letters": dead, "nats": nats_state}
+            )
+        )
         return
     click.echo(f"backlog: {pending} pending" + (f", oldest {age:.1f}s old" if age else ""))
+    if dead:
+        click.echo(f"dead letters: {dead} (see `events dead-letters list`)")
     if nats_state["connected"]:
         click.echo(f"nats: connected to {nats_state['server']}")
         stream = nats_state.get("stream")
@@ -115,3 +122,80 @@ def tail(subject: str, count: int) -> None:
         asyncio.run(_tail(_options(), subject, count))
     except KeyboardInterrupt:
         pass
+
+
+@events.group("dead-letters")
+def dead_letters_group() -> None:
+    """Events NATS can never accept, set aside by the relay: list, retry or drop them."""
+
+
+def _letter(letter) -> dict:
+    return {
+        "id": letter.id,
+        "outbox_id": letter.outbox_id,
+        "event_id": letter.event_id,
+        "subject": letter.subject,
+        "payload": letter.payload,
+        "created_at": letter.created_at.isoformat(),
+        "failed_at": letter.failed_at.isoformat(),
+        "error": letter.error,
+    }
+
+
+@dead_letters_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line, with payloads.")
+def list_dead_letters(as_json: bool) -> None:
+    """Every dead letter, oldest first: id, when it failed, subject, why."""
+    letters = dead_letters.find(None)
+    for letter in letters:
+        if as_json:
+            click.echo(json.dumps(_letter(letter)))
+        else:
+            # json.dumps quotes the subject and escapes control characters:
+            # the bad subjects are the point, and must not drive the terminal.
+            click.echo(
+                f"{letter.id}  {letter.failed_at:%Y-%m-%d %H:%M:%S}  "
+                f"{json.dumps(letter.subject)}  {json.dumps(letter.error)}"
+            )
+    if not as_json:
+        click.echo(f"{len(letters)} dead letter(s)", err=True)
+
+
+def _chosen(ids: tuple[int, ...], everything: bool) -> list:
+    if bool(ids) == everything:
+        raise click.UsageError("Give dead-letter ids or --all (not both).")
+    letters = dead_letters.find(None if everything else list(ids))
+    missing = sorted(set(ids) - {letter.id for letter in letters})
+    if missing:
+        raise click.ClickException(f"No dead letter with id {', '.join(map(str, missing))}.")
+    return letters
+
+
+@dead_letters_group.command("retry")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all", "everything", is_flag=True, help="Every dead letter.")
+def retry_dead_letters(ids: tuple[int, ...], everything: bool) -> None:
+    """Put dead letters back in the outbox, after what is pending (same event ids)."""
+    moved, skipped = dead_letters.retry(_chosen(ids, everything))
+    click.echo(f"{len(moved)} moved back to the outbox")
+    if skipped:
+        listed = ", ".join(str(letter.id) for letter in skipped)
+        raise click.ClickException(
+            f"Not retried (their subject can never be published; drop them): {listed}"
+        )
+
+
+@dead_letters_group.command("drop")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all", "everything", is_flag=True, help="Every dead letter.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def drop_dead_letters(ids: tuple[int, ...], everything: bool, yes: bool) -> None:
+    """Delete dead letters for good (their events are never published)."""
+    letters = _chosen(ids, everything)
+    if not letters:
+        click.echo("0 dropped")
+        return
+    if not yes:
+        click.confirm(f"Drop {len(letters)} dead letter(s) for good?", abort=True)
+    dead_letters.drop(letters)
+    click.echo(f"{len(letters)} dropped")

@@ -5,6 +5,8 @@ Writers add an outbox row in the same transaction as the data it describes
 thread per process, one leader at a time) publishes pending rows in order
 through `NatsLink` (one OS thread running one asyncio loop, because nats-py is
 asyncio only) and deletes them once NATS, or JetStream, has acknowledged them.
+A row NATS can never accept moves to the dead letters (`dead_letters`) and the
+rest go on; `RelayWatch` tells /readyz and /metrics whether the relay moves.
 Chat never waits on NATS: a send costs one extra INSERT, no network round trip.
 """
 
@@ -19,10 +21,12 @@ def init_app(app: Flask) -> None:
         return
     from chatapp.events.link import NatsLink, NatsOptions
     from chatapp.events.relay import Relay
+    from chatapp.events.watch import RelayWatch
 
     link = NatsLink(NatsOptions.from_config(app.config))
     app.extensions["chatapp.nats"] = link
     app.extensions["chatapp.relay"] = Relay(app, link)
+    app.extensions["chatapp.relay_watch"] = RelayWatch(app.config["NATS_RELAY_STUCK_AFTER"])
 
 
 # Not named relay()/link(): importing the submodules of the same names would
@@ -33,6 +37,10 @@ def current_relay():
 
 def current_link():
     return current_app.extensions.get("chatapp.nats")
+
+
+def current_watch():
+    return current_app.extensions.get("chatapp.relay_watch")
 
 
 def wake() -> None:

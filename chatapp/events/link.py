@@ -17,6 +17,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from chatapp.events import failures
+from chatapp.events.failures import describe
+from chatapp.log_throttle import LogThrottle
+
 log = logging.getLogger(__name__)
 
 
@@ -128,6 +132,7 @@ class NatsLink:
         self._auth_error_at = 0.0  # when NATS last refused our credentials
         self._stopping = False
         self._thread = None
+        self._publish_warnings = LogThrottle(log, every=30.0)
 
     # -- lifecycle (called from the server's thread) --
 
@@ -205,8 +210,8 @@ class NatsLink:
             self.last_error = None
             log.info("connected to NATS at %s", _safe_url(self.options.url))
         except Exception as error:  # noqa: BLE001 (logged; the supervisor retries)
-            self._note_error(_describe(error))
-            log.error("NATS connection failed: %s (retrying)", _describe(error))
+            self._note_error(describe(error))
+            log.error("NATS connection failed: %s (retrying)", describe(error))
             if self.nc is not None and not self.nc.is_closed:
                 try:
                     await self.nc.close()
@@ -236,8 +241,8 @@ class NatsLink:
         await self.js.update_stream(config)
 
     async def _on_error(self, error) -> None:
-        self._note_error(_describe(error))
-        log.error("NATS error: %s", _describe(error))
+        self._note_error(describe(error))
+        log.error("NATS error: %s", describe(error))
 
     def _note_error(self, text: str) -> None:
         """Remember the most telling recent error for /readyz and `events status`.
@@ -263,35 +268,48 @@ class NatsLink:
     async def _on_closed(self) -> None:
         self.connected = False
 
-    async def publish_batch(self, entries: list[tuple[str, str, bytes]]) -> int:
-        """Publish (subject, event_id, payload) in order; return how many made it.
+    async def publish_batch(self, entries: list[tuple[str, str, bytes]]) -> tuple[int, str | None]:
+        """Publish (subject, event_id, payload) in order; return (done, why the next never will).
 
-        Stops at the first failure so the rest keep their order for the retry.
-        With JetStream an entry counts only once the stream acknowledged it, and
-        Nats-Msg-Id = event id makes a retried entry a no-op duplicate.
+        Stops at the first failure so the rest keep their order. A transient
+        failure gives (done, None): the relay retries from there. A row NATS can
+        never accept gives (done, reason): the relay sets that row aside and goes
+        on. With JetStream an entry counts only once the stream acknowledged it,
+        and Nats-Msg-Id = event id makes a retried entry a no-op duplicate.
         """
         nc, js = self.nc, self.js
         if nc is None or not nc.is_connected or not self._stream_ready:
-            return 0
-        done = 0
+            return 0, None
+        done, refused = 0, None
         try:
             for subject, event_id, payload in entries:
                 headers = {"Nats-Msg-Id": event_id}
-                if js is not None:
-                    await js.publish(subject, payload, timeout=5, headers=headers)
-                else:
-                    await nc.publish(subject, payload, headers=headers)
+                try:
+                    failures.check(subject, headers, payload, nc.max_payload)
+                    if js is not None:
+                        await js.publish(subject, payload, timeout=5, headers=headers)
+                    else:
+                        await nc.publish(subject, payload, headers=headers)
+                except Exception as error:  # noqa: BLE001 (sorted, then handed on)
+                    if not failures.is_permanent(error):
+                        raise
+                    refused = describe(error)
+                    break
                 done += 1
             if js is None and done:
                 await nc.flush(timeout=5)  # plain NATS: at least once, after the server has it
         except Exception as error:  # noqa: BLE001 (logged; the relay retries)
-            self._note_error(_describe(error))
-            log.warning(
-                "publishing to NATS failed after %d of %d: %s", done, len(entries), self.last_error
+            self._note_error(describe(error))
+            # The relay retries every few hundred milliseconds: one line per period.
+            self._publish_warnings.log(
+                logging.WARNING,
+                "publishing to NATS failed after %d of %d: %s (retrying)",
+                done,
+                len(entries),
+                self.last_error,
             )
-            if js is None:
-                return 0  # unflushed: publish them all again (at least once)
-        return done
+            return (0 if js is None else done), None  # plain NATS: unflushed, send again
+        return done, refused
 
 
 def _safe_url(url: str) -> str:
@@ -300,8 +318,3 @@ def _safe_url(url: str) -> str:
         scheme, _, rest = url.partition("://")
         return f"{scheme}://***@{rest.split('@', 1)[1]}"
     return url
-
-
-def _describe(error: BaseException) -> str:
-    text = str(error) or error.__class__.__name__
-    return f"{error.__class__.__name__}: {text}"

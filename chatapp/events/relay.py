@@ -8,10 +8,11 @@ import time
 from flask import Flask
 from sqlalchemy import delete, select
 
-from chatapp.events import outbox
+from chatapp.events import dead_letters, outbox
 from chatapp.events.leader import Leadership
 from chatapp.events.link import NatsLink
 from chatapp.extensions import db, socketio
+from chatapp.metrics import DEAD_LETTERS_TOTAL, PUBLISH_FAILURES
 from chatapp.models import OutboxEvent
 
 log = logging.getLogger(__name__)
@@ -87,12 +88,30 @@ class Relay:
             self._tokens += allowed
             return False
         entries = [(row.subject, row.event_id, row.payload.encode()) for row in rows]
-        done = self.link.submit(self.link.publish_batch, entries).wait(socketio.sleep, 60)
-        self._tokens += allowed - done
+        handoff = self.link.submit(self.link.publish_batch, entries)
+        done, refused = handoff.wait(socketio.sleep, 60)
+        self._tokens += allowed - done - (1 if refused else 0)
         if done:
             ids = [row.id for row in rows[:done]]
             db.session.execute(delete(OutboxEvent).where(OutboxEvent.id.in_(ids)))
-            db.session.commit()
+        if refused:
+            # In the same transaction: the row leaves the outbox only if it is kept.
+            bad = rows[done]
+            dead_letters.bury(bad.id, refused)
+        db.session.commit()
+        if refused:
+            DEAD_LETTERS_TOTAL.inc()
+            log.error(
+                "outbox event %s (id %d, subject %r) can never be published, moved to the "
+                "dead letters: %s; see `cli.py events dead-letters list`",
+                bad.event_id,
+                bad.id,
+                bad.subject,
+                refused,
+            )
+            return True  # the rest, at once and in order
+        if done < len(rows):
+            PUBLISH_FAILURES.inc()
         return done == len(rows)
 
     def _take_tokens(self) -> int:
