@@ -60,33 +60,6 @@ class TextFormatter(logging.Formatter):
         return line
 
 
-class RateLimitedLog:
-    """At most one line per `every` seconds for a noisy condition, with the count since.
-
-    For what clients can trigger at will (protocol garbage): a log line per
-    event would let anyone fill the disk; the counter metric keeps the total.
-    """
-
-    def __init__(self, logger: logging.Logger, every: float) -> None:
-        self.logger = logger
-        self.every = every
-        self._last = -1e9
-        self._suppressed = 0
-
-    def warning(self, message: str, **kwargs) -> None:
-        import time
-
-        now = time.monotonic()
-        if now - self._last < self.every:
-            self._suppressed += 1
-            return
-        extra = dict(kwargs.pop("extra", None) or {})
-        if self._suppressed:
-            extra["suppressed"] = self._suppressed
-        self._last, self._suppressed = now, 0
-        self.logger.warning(message, extra=extra, **kwargs)
-
-
 def terminal_format(stream) -> str:
     """text when `stream` is a terminal (a person reads it), else json (a collector does)."""
     isatty = getattr(stream, "isatty", None)

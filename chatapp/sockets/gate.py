@@ -30,11 +30,11 @@ from flask import Flask
 from chatapp import metrics
 from chatapp.errors import RateLimited
 from chatapp.extensions import socketio
-from chatapp.logs import RateLimitedLog
+from chatapp.log_throttle import LogThrottle
 from chatapp.services import limits
 
 log = logging.getLogger(__name__)
-garbage_log = RateLimitedLog(log, every=10.0)
+garbage_log = LogThrottle(log, every=10.0)
 
 
 class Door:
@@ -110,9 +110,10 @@ def install(app: Flask) -> None:
             # python-socketio raises these for packets it cannot decode. A
             # client sending them is broken or hostile: one line, then goodbye.
             metrics.PROTOCOL_ERRORS.inc()
-            garbage_log.warning(
-                "closing a connection that sent an undecodable packet",
-                extra={"error": error.__class__.__name__},
+            garbage_log.log(
+                logging.WARNING,
+                "closing a connection that sent an undecodable packet (%s)",
+                error.__class__.__name__,
             )
             eio.disconnect(eio_sid)
             return None
