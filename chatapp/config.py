@@ -78,7 +78,7 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_HANDSHAKES": "120 per minute",
     # Socket reads that are not messages: history pages cost their size
     # (a page of 100 costs 100), joins of an already joined room cost 1.
-    "RATELIMIT_HISTORY": "2000 per minute",
+    "RATELIMIT_HISTORY": "6000 per minute",
     # `serve`: seconds for a request's line and headers, and for any one
     # read or write on a connection (above Socket.IO's 25 s ping + 20 s).
     "HEADER_TIMEOUT": 10.0,

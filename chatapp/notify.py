@@ -48,6 +48,14 @@ def users_gone(change: RoomChange) -> None:
         _presence(presence_payload(change.room, change.users, "leave", user))
 
 
+def member_changed(payload: dict[str, Any] | None) -> None:
+    """A membership began or ended (committed with its NATS event): tell the room."""
+    if payload is None:
+        return
+    events.wake()
+    socketio.emit("member", payload, to=payload["room"])
+
+
 def notice(sid: str, room: str, text: str) -> None:
     """A line for one session only, such as the welcome."""
     socketio.emit("notice", notice_payload(room, text), to=sid)

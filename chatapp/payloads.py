@@ -52,6 +52,11 @@ def presence_payload(room: str, users: list[str], event: str, user: str) -> dict
     return {"room": room, "online": len(users), "users": users, "event": event, "user": user}
 
 
+def member_payload(room: str, user: str, event: str, by: str) -> dict[str, Any]:
+    """A membership began ("joined") or ended ("left"); `by` is who did it."""
+    return {"room": room, "user": user, "event": event, "by": by}
+
+
 def notice_payload(room: str, text: str) -> dict[str, Any]:
     return {"room": room, "text": text}
 

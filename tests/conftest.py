@@ -34,6 +34,7 @@ BASE_CONFIG = {
     "RATELIMIT_ANONYMOUS": "1000 per minute",
     "RATELIMIT_MESSAGES": "1000 per 10 seconds",
     "RATELIMIT_JOINS": "1000 per minute",
+    "RATELIMIT_HISTORY": "1000000 per minute",
     "SOCKETIO_ASYNC_MODE": "threading",
     "SOCKETIO_MESSAGE_QUEUE": None,
     "REDIS_URL": None,

@@ -40,6 +40,7 @@ def room_messages(room: str):
 @bp.post("/rooms/<room>/messages")
 @login_required
 def post_message(room: str):
-    """Send over HTTP: 201 with the message, or 200 with the original on a repeated client_id."""
-    payload, created = chat.send_over_http(current_user, room, body_as(PostMessage))
-    return jsonify({"message": payload}), 201 if created else 200
+    """Send over HTTP: 201 with the message; 200 with the original on a repeated client_id,
+    or with {"command", "result"} for a #command (as over a socket)."""
+    answer, status = chat.send_over_http(current_user, room, body_as(PostMessage))
+    return jsonify(answer), status

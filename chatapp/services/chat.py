@@ -11,7 +11,7 @@ from typing import Any
 from flask import current_app
 
 from chatapp import metrics, notify
-from chatapp.errors import NotInRoom, RateLimited
+from chatapp.errors import Conflict, NotInRoom, RateLimited
 from chatapp.models import Room, User
 from chatapp.payloads import message_payload
 from chatapp.presence import local_sessions, presence
@@ -35,7 +35,7 @@ def _become_member(user: User, name: str) -> Room:
                 retry_after=60,
                 message="You are in the most rooms allowed; leave one first.",
             )
-        rooms.add_member(user, room)
+        notify.member_changed(rooms.add_member(user, room))
     return room
 
 
@@ -53,6 +53,8 @@ def join(user: User, sid: str, room_name: str) -> dict[str, Any]:
     session = local_sessions().get(sid)
     if name not in session.rooms:
         limits.spend("RATELIMIT_JOINS", f"user:{user.id}")
+    # Every join answers with a page of history, a repeated one included.
+    limits.spend("RATELIMIT_HISTORY", f"user:{user.id}", cost=HISTORY_ON_JOIN)
     room = _become_member(user, name)
     change = presence().join(sid, user.username, name)
     session.rooms[name] = room.id
@@ -86,7 +88,7 @@ def leave(user: User, sid: str, room_name: str) -> dict[str, Any]:
     if change.changed:
         room = rooms.find_room(name)
         if room is not None:
-            rooms.remove_member(user, room)
+            notify.member_changed(rooms.remove_member(user, room))
     return {"room": name}
 
 
@@ -128,18 +130,24 @@ def send(user: User, sid: str, data: SendMessage) -> dict[str, Any]:
         limits.spend("RATELIMIT_MESSAGES", f"user:{user.id}")
         return commands.run(user, rooms.normalize_room_name(data.room), *command)
     room = joined_room(sid, data.room)
-    payload, _ = post(user, room, text, data.client_id)
+    payload, _ = post(user, room, commands.unescape(text), data.client_id)
     return {"message": payload}
 
 
-def send_over_http(user: User, room_name: str, data: PostMessage) -> tuple[dict[str, Any], bool]:
-    """The REST send: members only, same text rules and idempotency, same broadcast.
+def send_over_http(user: User, room_name: str, data: PostMessage) -> tuple[dict[str, Any], int]:
+    """The REST send: members only, same text rules, #commands and idempotency as a socket.
 
-    Returns (message payload, created).
+    Returns (answer, HTTP status): 201 {"message"} when stored, 200 {"message"}
+    for a repeated client_id, 200 {"command", "result"} for a #command.
     """
     text = clean_message_text(data.text, current_app.config["MAX_MESSAGE_LENGTH"])
+    command = commands.parse(text)
     room = rooms.get_member_room(user, room_name)
-    return post(user, room, text, data.client_id)
+    if command is not None:
+        limits.spend("RATELIMIT_MESSAGES", f"user:{user.id}")
+        return commands.run(user, room.name, *command), 200
+    payload, created = post(user, room, commands.unescape(text), data.client_id)
+    return {"message": payload}, 201 if created else 200
 
 
 def post(
@@ -161,9 +169,14 @@ def post(
         created = False
     else:
         message, created = messages.store_message(user, room, text, client_id)
-    # A reused client_id may name a message in another room.
-    room_name = room.name if message.room_id == room.id else rooms.room_name(message.room_id)
-    payload = message_payload(message, room_name, user.username)
+    if not created and (message.room_id != room.id or message.text != text):
+        # A retry repeats its message exactly; anything else would be dropped
+        # silently while the sender believes it was sent.
+        raise Conflict(
+            "This client_id was already used for another message; "
+            "use a new client_id for new text."
+        )
+    payload = message_payload(message, room.name, user.username)
     if created:
         metrics.MESSAGES_STORED.inc()
         notify.message_stored(payload)
@@ -171,7 +184,8 @@ def post(
 
 
 def history(user: User, query: HistoryQuery) -> dict[str, Any]:
-    """A page of a room's messages, for members only."""
+    """A page of a room's messages, for members only; the budget is spent by page size."""
+    limits.spend("RATELIMIT_HISTORY", f"user:{user.id}", cost=query.limit)
     room = rooms.get_member_room(user, query.room)
     items = queries.room_history(room, query.before_seq, query.after_seq, query.limit)
     return {"room": room.name, "messages": items, "seq": room.last_seq}

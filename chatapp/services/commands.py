@@ -8,7 +8,7 @@ from typing import Any
 from chatapp.errors import BadRequest, UnknownCommand
 from chatapp.models import User
 from chatapp.presence import presence
-from chatapp.services import queries, rooms
+from chatapp.services import limits, queries, rooms
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
@@ -30,13 +30,17 @@ HELP = {
 }
 
 
+ESCAPE = "##"
+
+
 def parse(text: str) -> tuple[str, list[str]] | None:
     """(name, args) when `text` is a command; None for an ordinary message.
 
     A first word of '#' plus a word is a command; an unknown one is an error
-    rather than a message, so a typo is never posted to the room.
+    rather than a message, so a typo is never posted to the room. Text that
+    starts with '##' is a message (see `unescape`).
     """
-    if not text.startswith("#"):
+    if not text.startswith("#") or text.startswith(ESCAPE):
         return None
     first, *args = text.split()
     name = first[1:].lower()
@@ -46,6 +50,11 @@ def parse(text: str) -> tuple[str, list[str]] | None:
         known = ", ".join(usage.split()[0] for usage, _ in HELP.values())
         raise UnknownCommand(f"Unknown command #{name}. Commands: {known}.")
     return name, args
+
+
+def unescape(text: str) -> str:
+    """The text to store: '##word' posts '#word' (how to send what looks like a command)."""
+    return text[1:] if text.startswith(ESCAPE) else text
 
 
 def _int_arg(args: list[str], index: int, default: int | None, low: int, high: int) -> int | None:
@@ -66,6 +75,7 @@ def _help(user, room, args):
 
 
 def _users(user, room, args):
+    rooms.get_member_room(user, room)  # members only, like every room command
     change = presence().online(room)
     return {"room": room, "online": change.online, "users": change.users}
 
@@ -91,6 +101,7 @@ def _message_page(reader: Callable[..., list[dict[str, Any]]]):
 def _history(user, room, args):
     limit = _int_arg(args, 0, DEFAULT_PAGE, 1, MAX_PAGE)
     before = _int_arg(args, 1, None, 1, 2**31 - 1)
+    limits.spend("RATELIMIT_HISTORY", f"user:{user.id}", cost=limit)
     found = rooms.get_member_room(user, room)
     items = queries.room_history(found, before_seq=before, limit=limit)
     return {

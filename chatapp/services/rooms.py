@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from chatapp.errors import BadRequest, NotFound, NotInRoom
+from chatapp.events import outbox
 from chatapp.extensions import db
 from chatapp.models import Membership, Room, User
+from chatapp.payloads import member_payload
 from chatapp.schemas import ROOM_RE
 
 
@@ -80,31 +82,38 @@ def get_member_room(user: User, name: str) -> Room:
     return room
 
 
-def add_member(user: User, room: Room) -> bool:
-    """Make `user` a member of `room`; True if they were not one already."""
+def add_member(user: User, room: Room) -> dict[str, Any] | None:
+    """Make `user` a member of `room`; the `member` event, or None if they were one.
+
+    The NATS event commits with the membership; the caller notifies the room.
+    """
     if is_member(user, room):
-        return False
+        return None
     db.session.add(Membership(user_id=user.id, room_id=room.id))
+    payload = member_payload(room.name, user.username, "joined", user.username)
     try:
+        db.session.flush()
+        outbox.add(outbox.room_subject(room.name, "member"), "member.joined", payload)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()  # a second session of the same user joined first
-        return False
-    return True
+        return None
+    return payload
 
 
-def remove_member(user: User, room: Room) -> None:
-    db.session.execute(
+def remove_member(user: User, room: Room) -> dict[str, Any] | None:
+    """End `user`'s membership of `room`; the `member` event, or None if there was none."""
+    ended = db.session.execute(
         delete(Membership).where(Membership.user_id == user.id, Membership.room_id == room.id)
-    )
+    ).rowcount
+    payload = member_payload(room.name, user.username, "left", user.username)
+    if ended:
+        outbox.add(outbox.room_subject(room.name, "member"), "member.left", payload)
     db.session.commit()
+    return payload if ended else None
 
 
 def count_memberships(user: User) -> int:
     return db.session.scalar(
         select(func.count()).select_from(Membership).where(Membership.user_id == user.id)
     )
-
-
-def room_name(room_id: int) -> str:
-    return db.session.get(Room, room_id).name
