@@ -449,3 +449,80 @@ def test_timeouts_keep_live_connections_and_cut_dead_ones(site):
     # an open websocket.
     assert seconds("client_header_timeout") < interval
     assert seconds("client_body_timeout") < interval
+
+
+FAKE_APT_GET = """#!/bin/sh
+# Stands in for `apt-get install nginx-light`: Debian's postinst starts the
+# service unless policy-rc.d forbids it (101), as invoke-rc.d does.
+[ "$1" = install ] || exit 0
+answer=0
+if [ -x "$POLICY_RC_D" ]; then "$POLICY_RC_D" nginx start; answer=$?; fi
+echo "$answer" > "$WORK/policy-answer"
+[ "$answer" = 0 ] || exit 0
+exec "$NGINX_BIN" -c "$WORK/service.conf"
+"""
+
+
+def small_nginx_conf(directory: Path, name: str, port: int, pid_file: Path) -> Path:
+    temp = " ".join(f"{k}_temp_path {directory}/{name}-{k};" for k in ("client_body", "proxy"))
+    conf = directory / f"{name}.conf"
+    conf.write_text(
+        f"pid {pid_file}; error_log {directory}/{name}-error.log;\n"
+        "worker_processes 1; events { worker_connections 64; }\n"
+        f"http {{ access_log off; {temp} fastcgi_temp_path {directory}/{name}-f;"
+        f" uwsgi_temp_path {directory}/{name}-u; scgi_temp_path {directory}/{name}-s;"
+        f" server {{ listen 127.0.0.1:{port}; return 200 '{name}'; }} }}\n"
+    )
+    return conf
+
+
+@pytest.mark.parametrize("machine_policy", [None, "allows"])
+def test_installing_nginx_stops_only_the_service_it_started(tmp_path, machine_policy):
+    require("nginx (apt-get install nginx-light)", os.path.exists(NGINX))
+    script = ROOT / "scripts/install-nginx"
+    assert subprocess.run(["bash", "-n", str(script)], timeout=10).returncode == 0
+    # Someone else's nginx, which must outlive the install.
+    unrelated_port = free_port()
+    conf = small_nginx_conf(tmp_path, "unrelated", unrelated_port, tmp_path / "unrelated.pid")
+    unrelated = subprocess.Popen([NGINX, "-c", str(conf), "-g", "daemon off;"])
+    try:
+        wait_for(lambda: port_open("127.0.0.1", unrelated_port, 0.2), 15, 0.05, "nginx")
+        service_port, pid_file = free_port(), tmp_path / "run-nginx.pid"
+        small_nginx_conf(tmp_path, "service", service_port, pid_file)
+        bin_dir = tmp_path / "bin"
+        bin_dir.mkdir()
+        (bin_dir / "apt-get").write_text(FAKE_APT_GET)
+        (bin_dir / "apt-get").chmod(0o755)
+        policy = tmp_path / "policy-rc.d"
+        if machine_policy == "allows":  # the machine's own policy, which lets services start
+            policy.write_text("#!/bin/sh\nexit 0\n")
+            policy.chmod(0o755)
+        env = {
+            **os.environ,
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "APT_GET": "apt-get",
+            "POLICY_RC_D": str(policy),
+            "NGINX_PID_FILE": str(pid_file),
+            "WORK": str(tmp_path),
+            "NGINX_BIN": NGINX,  # not NGINX: nginx reads that one (inherited sockets)
+        }
+        result = subprocess.run(["bash", str(script)], env=env, capture_output=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        answer = (tmp_path / "policy-answer").read_text().strip()
+        if machine_policy is None:
+            # A policy of its own kept the service from starting, and is gone again.
+            assert answer == "101" and not policy.exists() and not pid_file.exists()
+        else:
+            # The machine's policy let it start: that one nginx, by its pid file, is stopped.
+            assert answer == "0" and policy.read_text() == "#!/bin/sh\nexit 0\n"
+            wait_for(
+                lambda: not port_open("127.0.0.1", service_port, 0.2),
+                15,
+                0.05,
+                "the service to stop",
+            )
+        assert unrelated.poll() is None
+        assert requests.get(f"http://127.0.0.1:{unrelated_port}/", timeout=5).text == "unrelated"
+    finally:
+        unrelated.terminate()
+        unrelated.wait(10)

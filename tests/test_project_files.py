@@ -1,6 +1,8 @@
-"""Committed files that must stay in step with the code: ERD, lint hooks."""
+"""Committed files that must stay in step with the code: ERD, lint hooks, Makefile, scripts."""
 
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import yaml
@@ -52,3 +54,17 @@ def test_asyncapi_document_covers_every_socket_event_and_subject():
     for operation in document["operations"].values():
         ref = operation["channel"]["$ref"].split("/")[-1]
         assert ref in document["channels"]
+
+
+def test_scripts_are_executable_and_parse():
+    for script, shell in [
+        ("scripts/ensure-services", "bash"),
+        ("scripts/install-nginx", "bash"),
+        ("scripts/check-env", "sh"),  # POSIX: busybox in the check-env service
+        ("deploy/nginx/self-signed-cert.sh", "sh"),  # POSIX: the nginx image's busybox
+    ]:
+        path = ROOT / script
+        assert os.access(path, os.X_OK), f"{script} is not executable"
+        result = subprocess.run([shell, "-n", str(path)], capture_output=True, timeout=10)
+        assert result.returncode == 0, (script, result.stderr)
+    assert "pkill" not in (ROOT / "scripts/ensure-services").read_text()
