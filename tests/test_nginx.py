@@ -435,7 +435,8 @@ def seconds(directive: str) -> int:
 
 def test_timeouts_keep_live_connections_and_cut_dead_ones(site):
     # The heartbeat as the server announces it to every client (Engine.IO's open packet).
-    opened = site.session("127.0.0.70").get(f"{site.url}/socket.io/?EIO=4&transport=polling")
+    handshake = f"{site.url}/socket.io/?EIO=4&transport=polling"
+    opened = site.session("127.0.0.70").get(handshake, timeout=10)
     heartbeat = json.loads(opened.text[1:])
     interval, timeout = heartbeat["pingInterval"] / 1000, heartbeat["pingTimeout"] / 1000
     # A live websocket or long-poll carries data at least every ping interval;
@@ -449,6 +450,49 @@ def test_timeouts_keep_live_connections_and_cut_dead_ones(site):
     # an open websocket.
     assert seconds("client_header_timeout") < interval
     assert seconds("client_body_timeout") < interval
+
+
+def make_certificate(directory: Path, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["sh", str(ROOT / "deploy/nginx/self-signed-cert.sh")],
+        env={**os.environ, "CERTS_DIR": str(directory), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_image_makes_a_certificate_only_when_none_was_brought(tmp_path):
+    require("openssl (the CLI)", shutil.which("openssl") is not None)
+    made = tmp_path / "made"
+    assert make_certificate(made, PUBLIC_URL="https://chat.example.org:8443").returncode == 0
+    names = subprocess.run(
+        ["openssl", "x509", "-noout", "-ext", "subjectAltName", "-in", made / "fullchain.pem"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    ).stdout
+    assert "DNS:chat.example.org" in names and "IP Address:127.0.0.1" in names
+    assert (made / "privkey.pem").stat().st_mode & 0o077 == 0  # the key is private
+    # A certificate someone brought is never replaced, even one about to expire.
+    brought = tmp_path / "brought"
+    brought.mkdir()
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-days", "5", "-subj", "/CN=mine", "-keyout", brought / "privkey.pem",
+         "-out", brought / "fullchain.pem"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    before = (brought / "fullchain.pem").read_bytes()
+    assert make_certificate(brought).returncode == 0
+    assert (brought / "fullchain.pem").read_bytes() == before
+    # The image's own one is made again when it nears its end.
+    (brought / ".self-signed").touch()
+    assert make_certificate(brought).returncode == 0
+    renewed = brought / "fullchain.pem"
+    assert renewed.read_bytes() != before
+    valid = ["openssl", "x509", "-checkend", str(300 * 86400), "-noout", "-in", renewed]
+    assert subprocess.run(valid, capture_output=True, timeout=10).returncode == 0
 
 
 FAKE_APT_GET = """#!/bin/sh
