@@ -8,27 +8,33 @@ BIN := $(VENV)/bin
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when the pinned requirements change.
-$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+# One stamp per requirements file, so `make run` installs only what running
+# needs and `make test` adds the test and lint tools; each reinstalls only
+# when its pinned requirements change.
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.runtime-installed
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 ## Set up and start the server on its embedded defaults (SQLite, one process).
-run: $(VENV)/.installed
+run: $(VENV)/.runtime-installed
 	$(BIN)/python cli.py serve
 
 ## Set up and run the whole test suite (starts local services that are down).
-test: $(VENV)/.installed
+test: $(VENV)/.dev-installed
 	scripts/ensure-services
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(VENV)/.installed
+format: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
