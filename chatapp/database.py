@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
+
 from flask import Flask
 from sqlalchemy import event
 
+from chatapp import metrics
 from chatapp.extensions import db
 
 
-def engine_options(uri: str) -> dict:
+def engine_options(uri: str, busy_timeout: float = 2.0) -> dict:
     """Pool settings fit for many green threads, and recovery after a DB restart."""
     if uri.startswith("sqlite"):
-        # Short statements under a 5 s busy timeout; the app is one process.
-        return {"connect_args": {"timeout": 5}}
+        # No busy wait inside SQLite: it would block the OS thread, and with it
+        # every green thread of the process. WaitingConnection waits instead.
+        return {
+            "connect_args": {
+                "timeout": 0,
+                "factory": waiting_connection(busy_timeout),
+            }
+        }
     return {
         "pool_size": 20,
         "max_overflow": 20,
@@ -25,7 +35,9 @@ def engine_options(uri: str) -> dict:
 
 
 def init_app(app: Flask) -> None:
-    options = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    options = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLITE_BUSY_TIMEOUT"]
+    )
     options.update(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
@@ -35,12 +47,73 @@ def init_app(app: Flask) -> None:
 
 
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """Foreign keys on (SQLite has them off by default) and WAL for concurrent readers."""
+    """Foreign keys on, WAL for concurrent readers, and no acknowledged write lost.
+
+    synchronous=NORMAL in WAL mode may lose the last commits on power loss,
+    and then their seqs would be handed out again: an acknowledged message
+    gone. FULL syncs the WAL at every commit (cost: docs/benchmarks.md).
+    """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    return "database is locked" in str(error) or "database is busy" in str(error)
+
+
+def _wait_while_busy(attempt, deadline: float):
+    """Run `attempt` until SQLite is not busy or `deadline` passes (then re-raise).
+
+    time.sleep is eventlet's green sleep once the process is monkey patched,
+    so a writer elsewhere (the admin CLI, a backup) holding the lock delays
+    this request only; the rest of the server keeps serving.
+    """
+    pause, waiting = 0.002, False
+    try:
+        while True:
+            try:
+                return attempt()
+            except sqlite3.OperationalError as error:
+                if not _is_busy(error) or time.monotonic() + pause > deadline:
+                    raise
+                if not waiting:
+                    waiting = True
+                    metrics.SQLITE_LOCK_WAITS.inc()
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)
+    finally:
+        if waiting:
+            metrics.SQLITE_LOCK_WAITS.dec()
+
+
+def waiting_connection(busy_timeout: float) -> type[sqlite3.Connection]:
+    """A sqlite3 connection class whose statements and commits wait for a busy lock."""
+
+    class WaitingCursor(sqlite3.Cursor):
+        def execute(self, sql, parameters=()):
+            run = super().execute
+            return _wait_while_busy(lambda: run(sql, parameters), time.monotonic() + busy_timeout)
+
+        def executemany(self, sql, parameters):
+            rows = list(parameters)  # an iterator could not be replayed
+            run = super().executemany
+            return _wait_while_busy(lambda: run(sql, rows), time.monotonic() + busy_timeout)
+
+    class WaitingConnection(sqlite3.Connection):
+        def cursor(self, factory=WaitingCursor):
+            return super().cursor(factory)
+
+        def execute(self, sql, parameters=()):
+            return self.cursor().execute(sql, parameters)
+
+        def commit(self):
+            run = super().commit
+            return _wait_while_busy(run, time.monotonic() + busy_timeout)
+
+    return WaitingConnection
 
 
 def render_item(type_: str, obj, autogen_context):

@@ -45,6 +45,9 @@ HANDSHAKES_REFUSED = Counter(
     "Socket.IO connections refused or closed before logging in, by reason.",
     ["reason"],  # rate, pending (per-address cap), timeout (CONNECT_TIMEOUT)
 )
+SQLITE_LOCK_WAITS = Gauge(
+    "chatapp_sqlite_lock_waits", "Statements waiting for SQLite's write lock (held elsewhere)."
+)
 PROTOCOL_ERRORS = Counter(
     "chatapp_protocol_errors_total", "Connections closed for sending undecodable packets."
 )

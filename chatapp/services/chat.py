@@ -173,8 +173,7 @@ def post(
         # A retry repeats its message exactly; anything else would be dropped
         # silently while the sender believes it was sent.
         raise Conflict(
-            "This client_id was already used for another message; "
-            "use a new client_id for new text."
+            "This client_id was already used for another message; use a new client_id for new text."
         )
     payload = message_payload(message, room.name, user.username)
     if created:
