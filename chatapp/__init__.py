@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         presence,
         sockets,
         tracing,
+        web,
     )
     from chatapp.auth import login
     from chatapp.extensions import cors, db, limiter, migrate
@@ -75,6 +76,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(api_bp)
     app.register_blueprint(health.bp)
+    web.init_app(app)
 
     from chatapp.commands import register_commands
 
