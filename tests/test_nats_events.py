@@ -360,3 +360,20 @@ def test_readyz_and_metrics_report_a_stuck_relay_until_it_moves(nats_server, cha
     assert {a["id"] for a in acks} <= {e["data"]["id"] for e in events}
     wait_for(lambda: readiness(server).json()["checks"]["relay"]["status"] == "idle", 30, 0.2)
     assert relay_stuck_metric(server) == 0
+
+
+def test_memberships_are_published_joins_over_rest_included(nats_server, chat_server):
+    server = chat_server(NATS_URL=nats_server.url)
+    token = login(server.url, "scripter")
+    headers = {"Authorization": f"Bearer {token}"}
+    joined = requests.post(server.url + "/api/rooms/ops/join", headers=headers, timeout=10)
+    assert joined.status_code == 200
+
+    def member_events():
+        found = [e for subject, e in read_stream(nats_server.url) if subject.endswith(".member")]
+        return found or None
+
+    events = wait_for(member_events, 60, 0.25, "a member event in the stream")
+    assert [(e["type"], e["data"]["room"], e["data"]["user"]) for e in events] == [
+        ("member.joined", "ops", "scripter")
+    ]
