@@ -121,3 +121,10 @@ def test_accepted_connections_do_not_wait_for_nagle():
             accepted, _ = listener.accept()
             with accepted:
                 assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+
+def test_serve_does_not_greet_users_with_eventlets_deprecation_notice(server, tmp_path):
+    log = (tmp_path / "server.log").read_text()
+    assert log.splitlines()[0].startswith("chatapp listening on http://127.0.0.1:")
+    assert "Eventlet is deprecated" not in log
+    assert "maintained upstream in bugfix mode only" in log  # one line, on purpose
