@@ -1,0 +1,97 @@
+"""The terminal client keeps the user's rooms: quitting is a disconnect, /leave ends one.
+
+Also what a line may be: `/say` sends any text as typed; a refused line is an exit code.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+import requests
+
+from chatapp.client.terminal import say_text
+from tests.realtime import login
+from tests.server import ServerProcess, server_env
+from tests.test_chat_client import ChatProcess, run_chat
+from tests.test_chat_login_ended import stop
+
+
+@pytest.fixture
+def server(tmp_path):
+    env = server_env(f"sqlite:///{tmp_path / 'chat.db'}", RATELIMIT_REGISTER="1000 per hour")
+    proc = ServerProcess(env, log_path=tmp_path / "server.log").start()
+    yield proc
+    proc.stop()
+
+
+def my_rooms(server, username):
+    token = login(server.url, username)
+    answer = requests.get(
+        f"{server.url}/api/me/rooms", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+    return [room["name"] for room in answer.json()["rooms"]]
+
+
+def stored(tmp_path):
+    with sqlite3.connect(tmp_path / "chat.db") as db:
+        return [row[0] for row in db.execute("SELECT text FROM messages ORDER BY id")]
+
+
+def test_quitting_keeps_memberships_and_the_next_start_rejoins_them(server, tmp_path):
+    assert run_chat(server, tmp_path, "alice", "in ops\n", "--chatroom", "ops").returncode == 0
+    assert run_chat(server, tmp_path, "alice", "/quit\n", "--chatroom", "dev").returncode == 0
+    # Each run ended with a disconnect, not a leave: both memberships remain.
+    assert my_rooms(server, "alice") == ["dev", "ops"]
+
+    alice = ChatProcess(server.url, tmp_path, "alice", room="dev")
+    try:
+        rooms = alice.wait_event(lambda e: e["event"] == "rooms")
+        assert rooms == {"event": "rooms", "rooms": ["dev", "ops"], "current": "dev"}
+        # #ops was rejoined: its live messages arrive (not its history: "in ops").
+        token = login(server.url, "bob")
+        headers = {"Authorization": f"Bearer {token}"}
+        requests.post(f"{server.url}/api/rooms/ops/join", headers=headers, timeout=10)
+        requests.post(
+            f"{server.url}/api/rooms/ops/messages",
+            json={"text": "ops news"},
+            headers=headers,
+            timeout=10,
+        )
+        alice.wait_event(lambda e: e.get("data", {}).get("text") == "ops news")
+        alice.say("/leave")  # the one way to end a membership
+        alice.wait_event(lambda e: e.get("status", "").startswith("Left #dev; now in #ops"))
+        alice.say("/rooms")
+        alice.wait_event(lambda e: e["event"] == "rooms" and e["rooms"] == ["ops"])
+        assert alice.finish() == 0
+    finally:
+        stop(alice)
+    assert "in ops" not in alice.texts()
+    assert my_rooms(server, "alice") == ["ops"]
+
+
+def test_say_sends_a_line_starting_with_a_slash_as_typed(server, tmp_path):
+    result = run_chat(server, tmp_path, "alice", "/say /join is how you join\n/say   spaced\n")
+    assert result.returncode == 0, result.stdout
+    assert stored(tmp_path) == ["/join is how you join", "spaced"]
+
+
+@pytest.mark.xfail(strict=True, reason="needs the server's ## escape (the lead's server change)")
+def test_say_sends_a_line_starting_with_a_hash_as_typed(server, tmp_path):
+    result = run_chat(server, tmp_path, "alice", "/say #help is a command\n##raw too\n")
+    assert result.returncode == 0, result.stdout
+    assert stored(tmp_path) == ["#help is a command", "#raw too"]
+
+
+def test_say_doubles_a_leading_hash_only():
+    assert say_text("#help") == "##help"
+    assert say_text("##x") == "###x"
+    assert say_text("a #tag") == "a #tag"
+    assert say_text("/join x") == "/join x"
+
+
+def test_piped_run_exits_1_when_a_line_was_refused_for_good(server, tmp_path):
+    result = run_chat(server, tmp_path, "alice", "#nosuchcommand\nstill sent\n")
+    assert result.returncode == 1
+    assert "Not sent: Unknown command #nosuchcommand" in result.stdout
+    assert stored(tmp_path) == ["still sent"]  # the run went on after the refusal
