@@ -12,8 +12,9 @@ import requests
 
 from chatapp.client.terminal import say_text
 from tests.realtime import login
-from tests.server import ServerProcess, server_env
-from tests.test_chat_client import ChatProcess, run_chat
+from tests.server import ROOT, ServerProcess, server_env
+from tests.terminal import Terminal
+from tests.test_chat_client import ChatProcess, chat_command, client_env, run_chat
 from tests.test_chat_login_ended import stop
 
 
@@ -38,36 +39,55 @@ def stored(tmp_path):
         return [row[0] for row in db.execute("SELECT text FROM messages ORDER BY id")]
 
 
+def post_as_bob(server, room, text):
+    headers = {"Authorization": f"Bearer {login(server.url, 'bob')}"}
+    requests.post(f"{server.url}/api/rooms/{room}/join", headers=headers, timeout=10)
+    requests.post(
+        f"{server.url}/api/rooms/{room}/messages", json={"text": text}, headers=headers, timeout=10
+    )
+
+
 def test_quitting_keeps_memberships_and_the_next_start_rejoins_them(server, tmp_path):
     assert run_chat(server, tmp_path, "alice", "in ops\n", "--chatroom", "ops").returncode == 0
     assert run_chat(server, tmp_path, "alice", "/quit\n", "--chatroom", "dev").returncode == 0
     # Each run ended with a disconnect, not a leave: both memberships remain.
     assert my_rooms(server, "alice") == ["dev", "ops"]
 
+    term = Terminal(
+        chat_command(server.url, "alice", "--chatroom", "dev"),
+        cwd=ROOT,
+        env=client_env(tmp_path, "alice"),
+    )
+    try:
+        term.wait_for_text("-- Your rooms: #dev (current), #ops. /join NAME switches.")
+        term.wait_for_text("#dev>")
+        # #ops was rejoined: its live messages arrive, tagged (its history does not).
+        post_as_bob(server, "ops", "ops news")
+        screen = term.wait_for_text("#ops <bob> ops news")
+        assert not any("in ops" in line for line in screen)
+        term.type("/leave\r")  # the one way to end a membership
+        term.wait_for_text("-- Left #dev; now in #ops.")
+        term.type("\x04")
+        assert term.process.wait(20) == 0
+    finally:
+        term.close()
+    assert my_rooms(server, "alice") == ["ops"]
+
+
+def test_a_script_joins_its_room_alone_and_keeps_the_others(server, tmp_path):
+    assert run_chat(server, tmp_path, "alice", "", "--chatroom", "ops").returncode == 0
     alice = ChatProcess(server.url, tmp_path, "alice", room="dev")
     try:
-        rooms = alice.wait_event(lambda e: e["event"] == "rooms")
-        assert rooms == {"event": "rooms", "rooms": ["dev", "ops"], "current": "dev"}
-        # #ops was rejoined: its live messages arrive (not its history: "in ops").
-        token = login(server.url, "bob")
-        headers = {"Authorization": f"Bearer {token}"}
-        requests.post(f"{server.url}/api/rooms/ops/join", headers=headers, timeout=10)
-        requests.post(
-            f"{server.url}/api/rooms/ops/messages",
-            json={"text": "ops news"},
-            headers=headers,
-            timeout=10,
-        )
-        alice.wait_event(lambda e: e.get("data", {}).get("text") == "ops news")
-        alice.say("/leave")  # the one way to end a membership
-        alice.wait_event(lambda e: e.get("status", "").startswith("Left #dev; now in #ops"))
-        alice.say("/rooms")
-        alice.wait_event(lambda e: e["event"] == "rooms" and e["rooms"] == ["ops"])
+        alice.wait_event(lambda e: e["event"] == "joined")
+        post_as_bob(server, "ops", "not for the script")
+        post_as_bob(server, "dev", "for the script")
+        alice.wait_event(lambda e: e.get("data", {}).get("text") == "for the script")
         assert alice.finish() == 0
     finally:
         stop(alice)
-    assert "in ops" not in alice.texts()
-    assert my_rooms(server, "alice") == ["ops"]
+    assert alice.texts() == ["for the script"]
+    assert not [e for e in alice.events if e["event"] == "rooms"]
+    assert my_rooms(server, "alice") == ["dev", "ops"]
 
 
 def test_say_sends_a_line_starting_with_a_slash_as_typed(server, tmp_path):

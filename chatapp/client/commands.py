@@ -54,7 +54,10 @@ def chat(server, room, username, json_mode, register, save, debug) -> None:
         sys.exit(EXIT_UNREACHABLE)
     code = 0
     try:
-        if not session.enter(conf.room, _memberships(conf.server, token)):
+        # A script joins its --chatroom alone: rejoining every room of the
+        # account would announce it in each of them on every run.
+        others = _memberships(conf.server, token) if interactive else []
+        if not session.enter(conf.room, others):
             code = EXIT_NO_ROOM
         elif interactive:
             history = settings.history_path(conf.server, conf.username)
