@@ -1,18 +1,18 @@
 """The connection to the server: rooms, ordering, gap filling, and the login's end.
 
-Per room the client remembers the highest `seq` it has shown. Messages are
-shown once each, in order: a live message that skips ahead first pulls the
-missing ones from `history`. After a reconnect (with backoff and jitter) it
-rejoins its rooms, fills the gap, says so, and resends unacknowledged lines
-with their original `client_id` (see sending.py), so they are stored once.
+Messages are shown once each, in order (rooms.py). After a reconnect (with
+backoff and jitter) the client rejoins its rooms, fills the gap, says so, and
+resends unacknowledged lines with their original `client_id` (sending.py),
+so they are stored once.
 
 When the login ends elsewhere (`cli.py logout`, `users disable`,
 `users set-password`) the server says `unauthorized` (an event, an ack, or a
-refused reconnect): the client stops reconnecting, says so once, keeps the
-unsent lines and lets the front end offer a new login (`resume`).
+refused reconnect): the client stops reconnecting and sending, keeps the
+unsent lines, and the front end (terminal.py) says so and offers a new login
+(`resume`) or exits.
 
-Quitting is a disconnect: memberships stay, and the next start rejoins them
-(GET /api/me/rooms). Only /leave ends a membership.
+Quitting is a disconnect: memberships stay, and the next start on a terminal
+rejoins them (GET /api/me/rooms, `enter`). Only /leave ends a membership.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ import socketio
 
 from chatapp.client import logs
 from chatapp.client.render import Output
+from chatapp.client.rooms import Rooms
 from chatapp.client.sending import Sender
 
-HISTORY_PAGE = 100
 LOGIN_ENDED = "Your login ended: log in again."
 # The server cuts a socket right after telling it its login ended.
 CUT_WAIT_SECONDS = 5
@@ -49,7 +49,9 @@ def login_refused(reply: object) -> bool:
     return isinstance(error, dict) and error.get("code") == "unauthorized"
 
 
-class ChatSession(Sender):
+class ChatSession(Rooms, Sender):
+    """One user's connection to one server, with the rooms it shows."""
+
     def __init__(self, server: str, token: str, out: Output) -> None:
         self.server = server
         self.token = token
@@ -65,13 +67,9 @@ class ChatSession(Sender):
             logger=logs.SOCKETIO,
             engineio_logger=logs.ENGINEIO,
         )
-        self.rooms: dict[str, int] = {}  # joined room -> highest seq shown
-        self.current: str | None = None
         self.login_ended = threading.Event()
         # Called (on a library thread) once the login ended, e.g. to end the prompt.
         self.on_login_ended: Callable[[], None] | None = None
-        self._early: dict[str, list[dict]] = {}
-        self._show_lock = threading.RLock()
         # Our own connect and disconnect calls, one at a time.
         self._link_lock = threading.Lock()
         self._stop = threading.Event()  # close(): no more reconnecting or sending
@@ -80,6 +78,7 @@ class ChatSession(Sender):
         self._refusal: str | None = None  # the server's reason for the last refused connect
         self._waiting: set[threading.Event] = set()  # calls awaiting their ack
         self._waiting_lock = threading.Lock()
+        Rooms.__init__(self)
         Sender.__init__(self)
         self.sio.on("connect", self._on_connect)
         self.sio.on("connect_error", self._on_connect_error)
@@ -258,109 +257,6 @@ class ChatSession(Sender):
             waiting = list(self._waiting)
         for answered in waiting:
             answered.set()
-
-    # -- rooms --
-
-    def room_names(self) -> list[str]:
-        """The joined rooms, a copy: other threads add and remove rooms."""
-        with self._show_lock:
-            return list(self.rooms)
-
-    def enter(self, current: str, others: list[str]) -> bool:
-        """Join `current` (it becomes current), then rejoin the user's other rooms quietly."""
-        if not self.join(current):
-            return False
-        for room in others:
-            if room != self.current:
-                self._join(room, quiet=True, history=False)
-        if len(self.rooms) > 1:
-            self.out.rooms(self.room_names(), self.current)
-        return True
-
-    def join(self, room: str) -> bool:
-        """Join `room` and make it current; True on success."""
-        return self._join(room.strip().lower(), quiet=False)
-
-    def _join(self, room: str, quiet: bool, history: bool = True) -> bool:
-        with self._show_lock:
-            self._early.setdefault(room, [])
-        reply = self._call("join", {"room": room})
-        if reply is None or not reply.get("ok"):
-            with self._show_lock:
-                self._early.pop(room, None)
-            if reply is None:
-                self.out.error(
-                    f"No answer joining #{room}; will retry after reconnecting.", "timeout"
-                )
-            else:
-                self.error_reply(reply)
-            if not quiet:
-                self.count_refusal()
-            return False
-        name = reply["room"]
-        if not quiet:
-            self.current = name
-            self.out.current_room = name  # before the history, so it shows without #room
-        with self._show_lock:
-            early = self._early.pop(room, []) + self._early.pop(name, [])
-            if name not in self.rooms:
-                # First join: the recent history (or none), then live from there on.
-                self.rooms[name] = 0 if history else reply["seq"]
-                self._show(name, reply["history"] if history else [])
-                self.rooms[name] = max(self.rooms[name], reply["seq"])
-            else:
-                self._fill(name, reply["seq"])
-            self._show(name, early)
-        if not quiet:
-            self.out.joined(name, reply["online"], reply["users"])
-        return True
-
-    def leave(self, room: str) -> None:
-        """/leave: the one way a membership ends."""
-        reply = self._call("leave", {"room": room})
-        with self._show_lock:
-            self.rooms.pop(room, None)
-            if self.current == room:
-                self.current = next(iter(self.rooms), None)
-                self.out.current_room = self.current
-        if reply is not None and not reply.get("ok"):
-            self.error_reply(reply)
-
-    # -- showing messages once, in order --
-
-    def _on_message(self, message: dict) -> None:
-        room = message.get("room")
-        with self._show_lock:
-            if room in self._early:
-                self._early[room].append(message)  # joining: shown after the history
-                return
-            if room in self.rooms:
-                self._show(room, [message])
-
-    def _show(self, room: str, messages: list[dict]) -> None:
-        for message in sorted(messages, key=lambda m: m["seq"]):
-            last = self.rooms.get(room, 0)
-            if message["seq"] <= last:
-                continue  # already shown (our own ack, a replay, a duplicate)
-            if message["seq"] > last + 1:
-                self._fill(room, message["seq"] - 1)
-                if message["seq"] <= self.rooms[room]:
-                    continue
-            self.out.message(message)
-            self.rooms[room] = message["seq"]
-
-    def _fill(self, room: str, up_to: int) -> None:
-        """Show the messages after the last shown one, up to seq `up_to`, from history."""
-        while self.rooms.get(room, 0) < up_to:
-            reply = self._call(
-                "history", {"room": room, "after_seq": self.rooms[room], "limit": HISTORY_PAGE}
-            )
-            if not reply or not reply.get("ok") or not reply["messages"]:
-                return
-            for message in reply["messages"]:
-                if message["seq"] > self.rooms[room]:
-                    self.out.message(message)
-                    self.rooms[room] = message["seq"]
 
     def error_reply(self, reply: dict, prefix: str = "Error") -> None:
         error = reply.get("error", {})
