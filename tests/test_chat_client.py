@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import stat
 import subprocess
@@ -33,7 +34,11 @@ def server(env, tmp_path):
 def client_env(tmp_path, name, password="correct horse", **extra):
     home = tmp_path / f"home-{name}"
     home.mkdir(exist_ok=True)
-    variables = {**os.environ, "XDG_CONFIG_HOME": str(home / ".config"), "HOME": str(home)}
+    variables = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CHATAPP_")},
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "HOME": str(home),
+    }
     if password is not None:
         variables["CHATAPP_PASSWORD"] = password
     variables.update(extra)
@@ -134,7 +139,7 @@ def test_plain_output_and_command_tables(server, tmp_path):
         "--chatroom",
         "lobby",
     )
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # /nope is a line refused for good
     out = result.stdout
     assert "* Welcome to #lobby, alice. 1 user online." in out
     assert "<bob> first line" in out and "<bob> second line" in out  # recent history
@@ -224,7 +229,7 @@ def test_rate_limited_lines_wait_and_are_all_delivered_in_order(env, tmp_path):
 
 def test_refused_lines_are_reported_not_silently_dropped(server, tmp_path):
     result = run_chat(server, tmp_path, "alice", "x" * 4001 + "\nfine\n")
-    assert result.returncode == 0
+    assert result.returncode == 1  # a script learns that a line was refused
     assert "Not sent: Messages are at most 4000 characters." in result.stdout
     assert "<alice> fine" in result.stdout
 
@@ -255,7 +260,11 @@ def test_login_failures_exit_non_zero_with_a_clear_message(server, tmp_path):
     )
     assert no_password.returncode == 2 and "CHATAPP_PASSWORD" in no_password.stdout
     unreachable = run_chat(ServerProcess({}, port=1), tmp_path, "dave", "hi\n", timeout=60)
-    assert unreachable.returncode == 2 and "Cannot reach the server" in unreachable.stdout
+    assert unreachable.returncode == 3
+    # One readable line, not urllib3's repr of its connection pool.
+    assert unreachable.stdout == (
+        "! Cannot reach the server at http://127.0.0.1:1: connection refused\n"
+    )
     assert "Traceback" not in other.stdout + other.stderr + unreachable.stderr
 
 
@@ -283,3 +292,64 @@ def test_token_file_is_private_reused_and_forgotten_on_logout(server, tmp_path):
         f"{server.url}/api/auth/me", headers={"Authorization": f"Bearer {token}"}, timeout=5
     )
     assert me.status_code == 401  # revoked on the server too
+
+
+def cli_logout(tmp_path, *options):
+    return subprocess.run(
+        [sys.executable, "cli.py", "logout", *options],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=client_env(tmp_path, "alice", password=None),
+    )
+
+
+def test_options_are_for_one_run_unless_saved(server, tmp_path):
+    assert run_chat(server, tmp_path, "alice", "hi\n", "--chatroom", "ops").returncode == 0
+    config = tmp_path / "home-alice" / ".config" / "chatapp" / "config.json"
+    stored = json.loads(config.read_text())
+    # The token is kept for that server and user; --server, --username and
+    # --chatroom did not become the defaults.
+    assert list(stored) == ["tokens"] and list(stored["tokens"]) == [f"{server.url}|alice"]
+    # So a plain logout targets the default server, and says where the login is.
+    result = cli_logout(tmp_path, "--username", "alice")
+    assert result.returncode == 0
+    assert result.stdout == (
+        "No stored login for alice on http://127.0.0.1:5000.\n"
+        "Stored logins (log out with --server and --username):\n"
+        f"  alice on {server.url}\n"
+    )
+    # --save makes them the defaults: now a plain logout finds the login.
+    assert run_chat(server, tmp_path, "alice", "", "--chatroom", "ops", "--save").returncode == 0
+    saved = json.loads(config.read_text())
+    assert (saved["server"], saved["username"], saved["room"]) == (server.url, "alice", "ops")
+    result = cli_logout(tmp_path)
+    assert result.stdout == f"Logged out alice from {server.url}.\n"
+
+
+def test_a_login_refused_for_too_many_failures_says_how_long_to_wait(env, tmp_path):
+    limited = ServerProcess(
+        {**env, "RATELIMIT_LOGIN_FAILURES": "2 per minute"}, log_path=tmp_path / "s.log"
+    ).start()
+    try:
+        assert run_chat(limited, tmp_path, "alice", "").returncode == 0
+        attempts = [
+            subprocess.run(
+                chat_command(limited.url, "alice"),
+                cwd=ROOT,
+                input="",
+                capture_output=True,
+                text=True,
+                timeout=60,
+                env=client_env(tmp_path, "mallory", password="not the password"),
+            )
+            for _ in range(3)
+        ]
+        assert [a.returncode for a in attempts] == [2, 2, 2]
+        assert attempts[0].stdout == "! Login failed: Invalid username or password.\n"
+        assert re.fullmatch(
+            r"! Too many failed logins: try again in \d+ s\.\n", attempts[2].stdout
+        ), attempts[2].stdout
+    finally:
+        limited.stop()

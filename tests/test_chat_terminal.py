@@ -44,3 +44,25 @@ def test_incoming_messages_do_not_garble_the_line_being_typed(tmp_path):
     finally:
         term.close()
         server.stop()
+
+
+def test_quit_says_which_typed_lines_were_not_sent(tmp_path):
+    env = server_env(f"sqlite:///{tmp_path / 'chat.db'}")
+    server = ServerProcess(env, log_path=tmp_path / "server.log").start()
+    term = Terminal(
+        chat_command(server.url, "alice", "--register"),
+        cwd=ROOT,
+        env=client_env(tmp_path, "alice"),
+    )
+    try:
+        term.wait_for_text("#general>")
+        server.kill()
+        term.wait_for_text("! Disconnected from the server; reconnecting...")
+        term.type("while away\r")  # queued until the server is back
+        term.type("/quit\r")
+        screen = term.wait_for_text('! 1 line(s) not sent: "while away"')
+        assert term.process.wait(20) == 1
+        assert not any("Traceback" in line for line in screen)
+    finally:
+        term.close()
+        server.stop()

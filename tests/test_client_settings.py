@@ -1,6 +1,8 @@
 """The client's settings precedence and sanitizer, without a server."""
 
 import json
+import os
+import stat
 
 import pytest
 
@@ -55,3 +57,42 @@ def test_file_then_environment_then_options(config_home, monkeypatch):
 )
 def test_inert(raw, shown):
     assert inert(raw) == shown
+
+
+def test_a_token_is_saved_without_changing_the_defaults(config_home):
+    write_config(config_home, server="http://usual:5000", username="alice", room="general")
+    settings.remember_token("http://once:9000", "Bob", "t0ken")
+    found = settings.resolve(None, None, None)
+    assert (found.server, found.username, found.room) == ("http://usual:5000", "alice", "general")
+    assert settings.stored_token("http://once:9000", "bob") == "t0ken"
+    assert settings.stored_logins() == [("http://once:9000", "bob")]
+    settings.save_defaults(settings.resolve("http://once:9000", "bob", "ops"))  # --save
+    found = settings.resolve(None, None, None)
+    assert (found.server, found.username, found.room) == ("http://once:9000", "bob", "ops")
+
+
+@pytest.fixture
+def usual_umask():
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def test_history_is_one_private_file_per_server_and_user(config_home, usual_umask):
+    (config_home / "chatapp").mkdir(mode=0o755)
+    legacy = config_home / "chatapp" / "history"
+    legacy.write_text("+shared\n")
+    os.chmod(legacy, 0o644)
+    paths = {
+        settings.history_path("http://a:1", "alice"),
+        settings.history_path("http://a:1", "bob"),
+        settings.history_path("http://b:1", "alice"),
+        settings.history_path("http://a_1", "alice"),
+    }
+    assert len(paths) == 4
+    assert settings.history_path("http://a:1", "Alice") in paths  # names ignore letter case
+    for path in paths:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE((config_home / "chatapp").stat().st_mode) == 0o700
+    assert stat.S_IMODE(legacy.stat().st_mode) == 0o600  # the old shared file, made private

@@ -31,3 +31,10 @@ def my_sent_messages():
 def my_rooms_messages():
     """Messages from the rooms I am a member of (#my_messages): ?before_id=&limit=."""
     return _page(queries.member_rooms_messages)
+
+
+@bp.get("/me/rooms")
+@login_required
+def my_rooms():
+    """The rooms I am a member of, by name, with each room's seq and my last_read_seq."""
+    return jsonify({"rooms": queries.member_rooms(current_user)})

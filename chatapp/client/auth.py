@@ -9,6 +9,7 @@ from collections.abc import Callable
 import requests
 
 from chatapp.client import settings as config
+from chatapp.client.rest import Unreachable, request
 from chatapp.client.settings import Settings
 
 
@@ -16,21 +17,9 @@ class LoginFailed(Exception):
     """Could not log in; the message says why, for the user."""
 
 
-def _post(url: str, body: dict) -> requests.Response:
-    try:
-        return requests.post(url, json=body, timeout=15)
-    except requests.RequestException as error:
-        raise LoginFailed(f"Cannot reach the server at {url.split('/api')[0]}: {error}") from None
-
-
 def token_works(server: str, token: str) -> bool:
-    try:
-        response = requests.get(
-            f"{server}/api/auth/me", headers={"Authorization": f"Bearer {token}"}, timeout=10
-        )
-    except requests.RequestException as error:
-        raise LoginFailed(f"Cannot reach the server at {server}: {error}") from None
-    return response.status_code == 200
+    headers = {"Authorization": f"Bearer {token}"}
+    return request("GET", f"{server}/api/auth/me", server, headers=headers).status_code == 200
 
 
 def _error(response: requests.Response) -> str:
@@ -38,6 +27,64 @@ def _error(response: requests.Response) -> str:
         return response.json()["error"]["message"]
     except (ValueError, KeyError, TypeError):
         return f"HTTP {response.status_code}"
+
+
+def _retry_after(response: requests.Response) -> int | None:
+    """Seconds to wait: the body's retry_after, else the Retry-After header."""
+    try:
+        return int(response.json()["error"]["retry_after"])
+    except (ValueError, KeyError, TypeError):
+        pass
+    try:
+        return int(response.headers["Retry-After"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _refusal(response: requests.Response, action: str) -> str:
+    """Why the login (or registration) was refused, and how long to wait if the server said."""
+    wait = _retry_after(response)
+    later = f"try again in {wait} s." if wait else "try again later."
+    if response.status_code == 429:
+        what = "failed logins" if action == "Login" else "registrations"
+        return f"Too many {what}: {later}"
+    if response.status_code == 503 and wait:
+        return f"The server is busy: {later}"
+    return f"{action} failed: {_error(response)}"
+
+
+def password_login(
+    settings: Settings,
+    password: str,
+    register: bool = False,
+    ask: Callable[[str], bool] | None = None,
+) -> str:
+    """Log in with a password (registering first if asked to); store and return the token."""
+    server = settings.server
+    body = {"username": settings.username, "password": password}
+    response = request("POST", f"{server}/api/auth/login", server, json=body)
+    if response.status_code == 401 and (
+        register
+        or (
+            ask is not None
+            and ask(
+                f"Login failed. Register a new account {settings.username!r} with this password?"
+            )
+        )
+    ):
+        # The server answers the same for an unknown user and a wrong password,
+        # so registering is how the client finds out which it was.
+        created = request("POST", f"{server}/api/auth/register", server, json=body)
+        if created.status_code == 409:
+            raise LoginFailed("Login failed: wrong password for an existing user.")
+        if created.status_code != 201:
+            raise LoginFailed(_refusal(created, "Registration"))
+        response = request("POST", f"{server}/api/auth/login", server, json=body)
+    if response.status_code != 200:
+        raise LoginFailed(_refusal(response, "Login"))
+    token = response.json()["token"]
+    config.remember_token(server, settings.username, token)
+    return token
 
 
 def login(
@@ -59,30 +106,7 @@ def login(
         if not interactive:
             raise LoginFailed("No password: set CHATAPP_PASSWORD for non-interactive use.")
         password = getpass.getpass(f"Password for {settings.username}: ")
-    body = {"username": settings.username, "password": password}
-    response = _post(f"{settings.server}/api/auth/login", body)
-    if response.status_code == 401 and (
-        register
-        or (
-            interactive
-            and ask(
-                f"Login failed. Register a new account {settings.username!r} with this password?"
-            )
-        )
-    ):
-        # The server answers the same for an unknown user and a wrong password,
-        # so registering is how the client finds out which it was.
-        created = _post(f"{settings.server}/api/auth/register", body)
-        if created.status_code == 409:
-            raise LoginFailed("Login failed: wrong password for an existing user.")
-        if created.status_code != 201:
-            raise LoginFailed(f"Registration failed: {_error(created)}")
-        response = _post(f"{settings.server}/api/auth/login", body)
-    if response.status_code != 200:
-        raise LoginFailed(f"Login failed: {_error(response)}")
-    token = response.json()["token"]
-    config.remember(settings, token)
-    return token
+    return password_login(settings, password, register, ask if interactive else None)
 
 
 def logout(server: str, username: str) -> bool:
@@ -91,9 +115,12 @@ def logout(server: str, username: str) -> bool:
     if token is None:
         return False
     try:
-        requests.post(
-            f"{server}/api/auth/logout", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        request(
+            "POST",
+            f"{server}/api/auth/logout",
+            server,
+            headers={"Authorization": f"Bearer {token}"},
         )
-    except requests.RequestException:
+    except Unreachable:
         pass  # forgotten locally; it expires on the server anyway
     return True

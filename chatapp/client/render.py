@@ -85,6 +85,13 @@ class Output:
         names = ", ".join(inert(user) for user in users)
         self._emit([("info", f"-- #{inert(room)}: {int(online)} online: {names}")])
 
+    def rooms(self, rooms: list[str], current: str | None) -> None:
+        """The rooms this client is in (at start, and for /rooms)."""
+        if self.json_mode:
+            return self._json("rooms", rooms=rooms, current=current)
+        names = [f"#{inert(r)}" + (" (current)" if r == current else "") for r in rooms]
+        self._emit([("info", f"-- Your rooms: {', '.join(names) or 'none'}. /join NAME switches.")])
+
     def notice(self, event: dict) -> None:
         if self.json_mode:
             return self._json("notice", data=event)

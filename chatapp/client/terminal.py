@@ -1,14 +1,36 @@
-"""The two ways to run the client: a line editor on a terminal, or a pipe."""
+"""The two ways to run the client: a line editor on a terminal, or a pipe.
+
+Exit codes (README, "Chatting from a terminal"): 0 all sent; 1 a line was
+refused for good or not sent; 2 cannot log in; 3 cannot reach or connect to
+the server; 4 cannot join the room; 5 the login ended (logout, disable or
+password change elsewhere) and was not renewed; 130 Ctrl-C.
+"""
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
+from collections.abc import Callable, Iterable
 
-from chatapp.client.session import ChatSession
+from chatapp.client.session import LOGIN_ENDED, ChatSession
 
-SLASH_HELP = "/join NAME, /leave, /rooms, /quit; #help lists the server's commands."
+SLASH_HELP = "/join NAME, /leave, /rooms, /say TEXT, /quit; #help lists the server's commands."
+EXIT_NOT_SENT = 1
+EXIT_LOGIN_ENDED = 5
 # After end of input, how long queued lines may wait for the server to return.
 DRAIN_SECONDS = 60
+# At /quit, how long lines already on their way may take to be acknowledged.
+QUIT_SECONDS = 5
+
+
+def say_text(text: str) -> str:
+    """What to send so that `text` is stored as typed, even a leading `#`.
+
+    The server runs a text starting with `#word` as a command and stores one
+    starting with `##` with the first `#` removed: so `#` is doubled.
+    """
+    return "#" + text if text.startswith("#") else text
 
 
 def handle_line(session: ChatSession, line: str) -> bool:
@@ -16,64 +38,157 @@ def handle_line(session: ChatSession, line: str) -> bool:
     text = line.rstrip("\n")
     if not text.strip():
         return True
-    if text.startswith("/"):
-        command, _, argument = text[1:].partition(" ")
-        command = command.lower()
-        if command in ("quit", "exit"):
-            return False
-        if command == "join" and argument.strip():
-            session.join(argument.strip())
-        elif command == "leave":
-            if session.current is None:
-                session.out.error("You are not in a room.", "no_room")
-            else:
-                left = session.current
-                session.leave(left)
-                now = f"; now in #{session.current}" if session.current else ""
-                session.out.info(f"Left #{left}{now}.")
-        elif command == "rooms":
-            rooms = [
-                f"#{r}" + (" (current)" if r == session.current else "") for r in session.rooms
-            ]
-            session.out.info(
-                "Your rooms: " + (", ".join(rooms) or "none") + ". /join NAME switches."
-            )
-        else:
-            session.out.error(f"Unknown command /{command}. Try {SLASH_HELP}", "unknown_command")
+    if not text.startswith("/"):
+        session.send(text)
         return True
-    session.send(text)
+    command, _, argument = text[1:].partition(" ")
+    command = command.lower()
+    if command in ("quit", "exit"):
+        return False
+    if command == "say" and argument.strip():
+        session.send(say_text(argument.strip()))
+    elif command == "join" and argument.strip():
+        session.join(argument.strip())
+    elif command == "leave":
+        if session.current is None:
+            session.out.error("You are not in a room.", "no_room")
+            session.count_refusal()
+        else:
+            left = session.current
+            session.leave(left)
+            now = f"; now in #{session.current}" if session.current else ""
+            session.out.info(f"Left #{left}{now}.")
+    elif command == "rooms":
+        session.out.rooms(session.room_names(), session.current)
+    else:
+        session.out.error(f"Unknown command /{command}. Try {SLASH_HELP}", "unknown_command")
+        session.count_refusal()
     return True
 
 
-def run_piped(session: ChatSession, lines) -> int:
-    """Send each input line in order, each once acknowledged; 0 at end of input."""
+def report_unsent(session: ChatSession, also: Iterable[str] = ()) -> int:
+    """Say which typed lines were not sent (never drop one silently); how many."""
+    lines = session.unsent() + [line.rstrip("\n") for line in also if line.strip()]
+    if lines:
+        shown = ", ".join(f'"{line[:60]}"' + ("..." if len(line) > 60 else "") for line in lines)
+        session.out.error(f"{len(lines)} line(s) not sent: {shown}", "not_sent", lines=lines)
+    return len(lines)
+
+
+def _read_into(lines: Iterable[str], inbox: queue.Queue) -> None:
     for line in lines:
+        inbox.put(line)
+    inbox.put(None)
+
+
+def _next_line(inbox: queue.Queue, session: ChatSession) -> str | None:
+    """The next input line; None at end of input or once the login ended."""
+    while not session.login_ended.is_set():
+        try:
+            return inbox.get(timeout=0.2)
+        except queue.Empty:
+            continue
+    return None
+
+
+def _left_in(inbox: queue.Queue) -> list[str]:
+    """Lines read from the input but not handled yet."""
+    left = []
+    while True:
+        try:
+            line = inbox.get_nowait()
+        except queue.Empty:
+            return left
+        if line is not None:
+            left.append(line)
+
+
+def run_piped(session: ChatSession, lines: Iterable[str]) -> int:
+    """Send each input line in order, each once acknowledged; the exit code."""
+    # Input is read on a thread of its own, so that an ended login ends the
+    # run at once rather than at the next line (a pipe may stay open for days).
+    inbox: queue.Queue = queue.Queue()
+    threading.Thread(target=_read_into, args=(lines, inbox), name="chat-input", daemon=True).start()
+    while (line := _next_line(inbox, session)) is not None:
         if not handle_line(session, line):
             break
         session.wait_idle()  # in order: the next line waits for this one's ack
-    if not session.wait_idle(DRAIN_SECONDS):
-        session.out.error(
-            f"{len(session.pending)} line(s) could not be delivered; giving up.", "undelivered"
-        )
-        return 1
+    if not session.login_ended.is_set():
+        session.wait_idle(DRAIN_SECONDS)
+    if session.login_ended.is_set():
+        session.out.error(LOGIN_ENDED, "login_ended")
+        report_unsent(session, _left_in(inbox))
+        return EXIT_LOGIN_ENDED
+    if report_unsent(session):
+        return EXIT_NOT_SENT
     time.sleep(0.2)  # let events already on the wire be printed
-    return 0
+    return EXIT_NOT_SENT if session.refused else 0
 
 
-def run_interactive(session: ChatSession, history_path: str) -> int:
-    """A prompt that incoming messages never garble; Ctrl-D, Ctrl-C or /quit leave."""
+class _Interrupted:
+    """What the prompt returns when the login's end interrupts it."""
+
+
+INTERRUPTED = _Interrupted()
+
+
+def _interrupt(prompt) -> None:
+    """End the running prompt from another thread (prompt_toolkit is not thread-safe)."""
+    app = prompt.app
+    loop = getattr(app, "loop", None)
+    if app.is_running and loop is not None:
+        loop.call_soon_threadsafe(_exit_prompt, app)
+
+
+def _exit_prompt(app) -> None:
+    if app.is_running and app.future is not None and not app.future.done():
+        app.exit(result=INTERRUPTED)
+
+
+def run_interactive(
+    session: ChatSession, history_path: str, log_in_again: Callable[[], bool]
+) -> int:
+    """A prompt that incoming messages never garble; Ctrl-D, Ctrl-C or /quit leave.
+
+    When the login ends, the prompt gives way to `log_in_again` (a password
+    prompt); the line being typed comes back afterwards and queued lines are
+    sent with the new login.
+    """
     from prompt_toolkit import PromptSession
     from prompt_toolkit.history import FileHistory
     from prompt_toolkit.patch_stdout import patch_stdout
 
     prompt = PromptSession(history=FileHistory(history_path))
+    session.on_login_ended = lambda: _interrupt(prompt)
+    draft = ""
+
+    def login_ended_meanwhile() -> None:
+        # The login may end between the check below and the prompt starting.
+        if session.login_ended.is_set():
+            _exit_prompt(prompt.app)
+
     with patch_stdout(raw=True):
         session.out.info(f"Type to chat in #{session.current}. {SLASH_HELP} Ctrl-D quits.")
         while True:
+            if session.login_ended.is_set():
+                session.out.error(LOGIN_ENDED, "login_ended")
+                if not log_in_again():
+                    report_unsent(session, [draft])
+                    return EXIT_LOGIN_ENDED
             try:
-                line = prompt.prompt(lambda: f"#{session.current or '-'}> ")
+                line = prompt.prompt(
+                    lambda: f"#{session.current or '-'}> ",
+                    default=draft,
+                    pre_run=login_ended_meanwhile,
+                )
             except (EOFError, KeyboardInterrupt):
                 break
+            if line is INTERRUPTED:
+                draft = prompt.default_buffer.text
+                continue
+            draft = ""
             if not handle_line(session, line):
                 break
-    return 0
+        if session.unsent() and session.sio.connected and not session.login_ended.is_set():
+            session.wait_idle(QUIT_SECONDS)
+        return EXIT_NOT_SENT if report_unsent(session) else 0

@@ -86,3 +86,20 @@ def next_cursor(items: list[dict[str, Any]], limit: int, key: str) -> Any:
     Pages are oldest first, so the cursor going back in time is the first item's.
     """
     return items[0][key] if items and len(items) == limit else None
+
+
+def member_rooms(user: User) -> list[dict[str, Any]]:
+    """The rooms `user` is a member of, by name: each room's newest seq and how far they read.
+
+    The terminal client rejoins these on start (a quit is a disconnect, not a leave).
+    """
+    query = (
+        select(Room.name, Room.last_seq, Membership.last_read_seq)
+        .join(Membership, Membership.room_id == Room.id)
+        .where(Membership.user_id == user.id)
+        .order_by(Room.name)
+    )
+    return [
+        {"name": row.name, "seq": row.last_seq, "last_read_seq": row.last_read_seq}
+        for row in db.session.execute(query)
+    ]
