@@ -218,3 +218,18 @@ def test_parallel_registrations_from_one_address_create_at_most_the_budget(serve
         ),
     )
     assert sorted(statuses) == [201] * 3 + [429] * 7, statuses
+
+
+def test_ipv6_clients_are_counted_per_64_block(make_app):
+    """Rotating through one's own /64 (2^64 addresses) does not buy more guesses."""
+    from chatapp.auth.budgets import address_key
+
+    assert address_key("2001:db8:1:2::1") == address_key("2001:db8:1:2:ffff::9")
+    assert address_key("2001:db8:1:2::1") != address_key("2001:db8:1:3::1")
+    assert address_key("::ffff:10.0.0.1") == address_key("10.0.0.1") == "10.0.0.1"
+    client = make_app(RATELIMIT_LOGIN_FAILURES="2 per 15 minutes").test_client()
+    client.post("/api/auth/register", json=ALICE)
+    for address in ("2001:db8:1:2::1", "2001:db8:1:2::2"):
+        assert client.post("/api/auth/login", json=WRONG, **at(address)).status_code == 401
+    assert_refused(client.post("/api/auth/login", json=ALICE, **at("2001:db8:1:2::3")))
+    assert client.post("/api/auth/login", json=ALICE, **at("2001:db8:9::1")).status_code == 200
