@@ -33,7 +33,8 @@ RESULTS = ROOT / "bench/results"
 CHATAPP_BENCH_ENV = {
     "SECRET_KEY": "bench-" + "b" * 40,
     "RATELIMIT_ENABLED": "false",
-    "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+    "PASSWORD_ARGON2_TIME_COST": "1",
+    "PASSWORD_ARGON2_MEMORY_KIB": "8",
     "LOG_LEVEL": "WARNING",
     "MAX_SESSIONS_PER_USER": "1000",
 }

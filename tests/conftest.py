@@ -28,7 +28,7 @@ BASE_CONFIG = {
     "TESTING": True,
     "CHATAPP_ENV": "testing",
     "SECRET_KEY": "test-" + "k" * 40,
-    "PASSWORD_HASH_METHOD": FAST_HASH,
+    **{key: int(value) for key, value in FAST_HASH.items()},
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_REGISTER": "1000 per hour",
     "RATELIMIT_ANONYMOUS": "1000 per minute",

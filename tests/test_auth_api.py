@@ -26,7 +26,7 @@ def test_register_stores_a_salted_hash_not_the_password(app, auth):
     with app.app_context():
         hashes = db.session.scalars(select(User.password_hash)).all()
     assert len(set(hashes)) == 2
-    assert all(h.startswith("scrypt:") and "correct horse" not in h for h in hashes)
+    assert all(h.startswith("$argon2id$") and "correct horse" not in h for h in hashes)
 
 
 @pytest.mark.parametrize("variant", ["alice", "Alice", "ALICE", "aLiCe"])
@@ -190,10 +190,72 @@ def test_disabled_user_cannot_log_in_and_loses_sessions(app, client, auth):
     assert auth.login("alice", "wrong password").status_code == 401
 
 
-def test_production_password_hash_meets_owasp():
+def test_production_password_hash_is_owasp_argon2id():
+    from chatapp.auth.passwords import hasher_for
     from chatapp.config import DEFAULTS
 
-    method, n, r, p = DEFAULTS["PASSWORD_HASH_METHOD"].split(":")
-    assert method == "scrypt"
-    # OWASP: N=2^15 with r=8 needs p >= 3 at 32 MiB (or p >= 1 at 64 MiB).
-    assert int(n) >= 2**15 and int(r) >= 8 and int(p) >= 3
+    # OWASP's first choice: Argon2id, m=19 MiB, t=2, p=1.
+    assert DEFAULTS["PASSWORD_ARGON2_MEMORY_KIB"] >= 19456
+    assert DEFAULTS["PASSWORD_ARGON2_TIME_COST"] >= 2
+    assert DEFAULTS["PASSWORD_ARGON2_PARALLELISM"] == 1
+    stored = hasher_for(DEFAULTS).hash("correct horse")
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+def stored_hash(app, name="alice"):
+    with app.app_context():
+        return db.session.scalar(select(User.password_hash).where(User.name_key == name))
+
+
+def test_old_scrypt_hash_becomes_argon2_at_the_next_login(app, client, auth):
+    from werkzeug.security import generate_password_hash
+
+    auth.register()
+    old = generate_password_hash("correct horse", "scrypt:1024:8:1")
+    with app.app_context():
+        db.session.execute(update(User).values(password_hash=old))
+        db.session.commit()
+    assert auth.login("alice", "wrong password").status_code == 401
+    assert stored_hash(app) == old  # a failed login changes nothing
+    assert auth.login().status_code == 200
+    assert stored_hash(app).startswith("$argon2id$")
+    assert auth.login().status_code == 200  # and the new hash works
+
+
+def test_argon2_hash_is_redone_when_the_parameters_change(make_app):
+    cheap = make_app()
+    body = {"username": "alice", "password": "correct horse"}
+    assert cheap.test_client().post("/api/auth/register", json=body).status_code == 201
+    assert ",t=1," in stored_hash(cheap)
+    stronger = make_app(PASSWORD_ARGON2_TIME_COST=3)
+    assert stronger.test_client().post("/api/auth/login", json=body).status_code == 200
+    assert ",t=3," in stored_hash(stronger)
+
+
+def test_closed_registration_is_refused_and_admins_still_create_accounts(make_app):
+    app = make_app(REGISTRATION="closed")
+    client = app.test_client()
+    for body in ({"username": "alice", "password": "correct horse"}, {"username": "?"}):
+        response = client.post("/api/auth/register", json=body)
+        assert response.status_code == 403
+        error = response.get_json()["error"]
+        assert error["code"] == "forbidden"
+        assert "closed" in error["message"] and "administrator" in error["message"]
+    assert stored_hash(app) is None
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "create", "alice", "--password", "correct horse"])
+    assert result.exit_code == 0, result.output
+    login = client.post("/api/auth/login", json={"username": "alice", "password": "correct horse"})
+    assert login.status_code == 200
+
+
+@pytest.mark.parametrize("mode", ["invite", "Open", "", "yes"])
+def test_unknown_registration_mode_refuses_to_start(make_app, mode):
+    with pytest.raises(RuntimeError, match="REGISTRATION must be 'open' or 'closed'"):
+        make_app(REGISTRATION=mode)
+
+
+def test_registration_mode_comes_from_the_environment():
+    from chatapp.config import from_env
+
+    assert from_env({"REGISTRATION": "closed"})["REGISTRATION"] == "closed"

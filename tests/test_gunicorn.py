@@ -24,7 +24,7 @@ def gunicorn(tmp_path):
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}",
         "SECRET_KEY": secrets.token_urlsafe(48),  # production refuses weak keys
-        "PASSWORD_HASH_METHOD": FAST_HASH,
+        **FAST_HASH,
     }
     upgrade = [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"]
     subprocess.run(upgrade, cwd=ROOT, env=env, check=True, capture_output=True, timeout=60)

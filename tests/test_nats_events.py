@@ -30,7 +30,7 @@ def chat_server(tmp_path):
         config = {
             "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}",
             "SECRET_KEY": "nats-" + "n" * 40,
-            "PASSWORD_HASH_METHOD": FAST_HASH,
+            **FAST_HASH,
             "NATS_RECONNECT_WAIT": "0.5",
             "RATELIMIT_MESSAGES": "1000 per 10 seconds",
             **env,

@@ -1,38 +1,113 @@
 """REST rate limits answer 429 with Retry-After, in the one error shape."""
 
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from tests.server import ServerProcess, server_env
 from tests.test_bad_input import assert_error
 
+ALICE = {"username": "alice", "password": "correct horse"}
+WRONG = {"username": "alice", "password": "wrong!!!"}
 
-def test_failed_logins_are_limited_per_username(make_app):
-    app = make_app(RATELIMIT_LOGIN_FAILURES="3 per 30 minutes")
-    client = app.test_client()
-    client.post("/api/auth/register", json={"username": "alice", "password": "correct horse"})
-    for _ in range(3):
-        response = client.post(
-            "/api/auth/login", json={"username": "alice", "password": "wrong!!!"}
-        )
-        assert response.status_code == 401
-    # The budget is spent: even the right password is refused for now...
-    response = client.post(
-        "/api/auth/login", json={"username": "ALICE", "password": "correct horse"}
-    )
+
+def at(address):
+    """Request options that make the request come from `address`."""
+    return {"environ_base": {"REMOTE_ADDR": address}}
+
+
+def assert_refused(response):
+    """429 rate_limited, with the wait in whole seconds in the body and in Retry-After."""
     assert_error(response, 429, "rate_limited")
-    assert int(response.headers["Retry-After"]) > 0
-    # ...while another username is unaffected.
-    client.post("/api/auth/register", json={"username": "bob", "password": "correct horse"})
-    response = client.post("/api/auth/login", json={"username": "bob", "password": "correct horse"})
-    assert response.status_code == 200
+    retry_after = response.get_json()["error"]["retry_after"]
+    assert isinstance(retry_after, int) and retry_after >= 1
+    # Flask-Limiter rewrites the header from a whole-second clock: it may read one less.
+    assert retry_after - 1 <= int(response.headers["Retry-After"]) <= retry_after
 
 
-def test_successful_logins_do_not_spend_the_failure_budget(make_app):
-    app = make_app(RATELIMIT_LOGIN_FAILURES="2 per 30 minutes")
+def test_failed_logins_lock_one_user_at_one_address_only(make_app):
+    app = make_app(RATELIMIT_LOGIN_FAILURES="3 per 15 minutes")
     client = app.test_client()
-    client.post("/api/auth/register", json={"username": "alice", "password": "correct horse"})
+    client.post("/api/auth/register", json=ALICE)
+    client.post("/api/auth/register", json={"username": "bob", "password": "correct horse"})
+    for _ in range(3):
+        assert client.post("/api/auth/login", json=WRONG, **at("10.0.0.1")).status_code == 401
+    # Spent at this address: even the right password (any letter case) is refused here...
+    locked = client.post("/api/auth/login", json={**ALICE, "username": "ALICE"}, **at("10.0.0.1"))
+    assert_refused(locked)
+    assert locked.get_json()["error"]["retry_after"] <= 15 * 60
+    # ...while the owner logs in from anywhere else, and other users from here.
+    assert client.post("/api/auth/login", json=ALICE, **at("10.0.0.2")).status_code == 200
+    bob = {"username": "bob", "password": "correct horse"}
+    assert client.post("/api/auth/login", json=bob, **at("10.0.0.1")).status_code == 200
+
+
+def test_unknown_users_are_limited_like_real_ones(make_app):
+    client = make_app(RATELIMIT_LOGIN_FAILURES="2 per 15 minutes").test_client()
+    client.post("/api/auth/register", json=ALICE)
+    answers = [
+        [client.post("/api/auth/login", json={**WRONG, "username": name}) for _ in range(3)]
+        for name in ("alice", "nobody")
+    ]
+    for real, unknown in zip(*answers, strict=True):
+        assert real.status_code == unknown.status_code
+        assert real.get_json()["error"]["code"] == unknown.get_json()["error"]["code"]
+    assert [r.status_code for r in answers[0]] == [401, 401, 429]
+
+
+def test_successful_login_clears_the_failures_at_that_address(make_app):
+    client = make_app(RATELIMIT_LOGIN_FAILURES="3 per 15 minutes").test_client()
+    client.post("/api/auth/register", json=ALICE)
+    for _ in range(2):
+        assert client.post("/api/auth/login", json=WRONG).status_code == 401
+    assert client.post("/api/auth/login", json=ALICE).status_code == 200
+    # A fresh budget of 3: the two failures before the success no longer count.
+    for _ in range(3):
+        assert client.post("/api/auth/login", json=WRONG).status_code == 401
+    assert_refused(client.post("/api/auth/login", json=WRONG))
+
+
+def test_successful_logins_spend_no_budget(make_app):
+    app = make_app(
+        RATELIMIT_LOGIN_FAILURES="2 per 15 minutes", RATELIMIT_LOGIN_ADDRESS="2 per 15 minutes"
+    )
+    client = app.test_client()
+    client.post("/api/auth/register", json=ALICE)
     for _ in range(5):
-        response = client.post(
-            "/api/auth/login", json={"username": "alice", "password": "correct horse"}
-        )
-        assert response.status_code == 200
+        assert client.post("/api/auth/login", json=ALICE).status_code == 200
+
+
+def test_admin_password_reset_ends_the_lockout(make_app):
+    app = make_app(RATELIMIT_LOGIN_FAILURES="2 per 15 minutes")
+    client = app.test_client()
+    client.post("/api/auth/register", json=ALICE)
+    for _ in range(2):
+        client.post("/api/auth/login", json=WRONG)
+    assert_refused(client.post("/api/auth/login", json=ALICE))
+    result = app.test_cli_runner().invoke(
+        args=["users", "set-password", "alice", "--password", "brand new one"]
+    )
+    assert result.exit_code == 0, result.output
+    new = {"username": "alice", "password": "brand new one"}
+    assert client.post("/api/auth/login", json=new).status_code == 200
+
+
+def test_failures_are_limited_per_address_over_every_username(make_app):
+    app = make_app(
+        RATELIMIT_LOGIN_FAILURES="100 per 15 minutes", RATELIMIT_LOGIN_ADDRESS="3 per 15 minutes"
+    )
+    client = app.test_client()
+    client.post("/api/auth/register", json=ALICE)
+    for name in ("ann", "ben", "cat"):  # one password tried against many accounts
+        response = client.post("/api/auth/login", json={**WRONG, "username": name})
+        assert response.status_code == 401
+    # This address is done, whoever it tries; another address is not.
+    assert_refused(client.post("/api/auth/login", json={**WRONG, "username": "dan"}))
+    assert_refused(client.post("/api/auth/login", json=ALICE))
+    assert client.post("/api/auth/login", json=ALICE, **at("10.0.0.9")).status_code == 200
 
 
 def test_registrations_are_limited_per_address(make_app):
@@ -41,14 +116,25 @@ def test_registrations_are_limited_per_address(make_app):
         response = client.post("/api/auth/register", json={"username": name, "password": "x" * 8})
         assert response.status_code == 201
     response = client.post("/api/auth/register", json={"username": "carol", "password": "x" * 8})
-    assert_error(response, 429, "rate_limited")
-    assert "Retry-After" in response.headers
+    assert_refused(response)
     other = client.post(
-        "/api/auth/register",
-        json={"username": "carol", "password": "x" * 8},
-        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+        "/api/auth/register", json={"username": "carol", "password": "x" * 8}, **at("10.0.0.9")
     )
     assert other.status_code == 201
+
+
+def test_only_created_accounts_spend_the_registration_budget(make_app):
+    """A team behind one address that mistypes or picks taken names can still sign up."""
+    client = make_app(RATELIMIT_REGISTER="2 per hour").test_client()
+    assert client.post("/api/auth/register", json=ALICE).status_code == 201
+    for _ in range(3):
+        assert client.post("/api/auth/register", json=ALICE).status_code == 409
+        short = {"username": "bob", "password": "short"}
+        assert client.post("/api/auth/register", json=short).status_code == 422
+        not_json = client.post("/api/auth/register", data="x", content_type="text/plain")
+        assert not_json.status_code == 415
+    assert client.post("/api/auth/register", json={**ALICE, "username": "bob"}).status_code == 201
+    assert_refused(client.post("/api/auth/register", json={**ALICE, "username": "carol"}))
 
 
 def test_unauthenticated_requests_are_limited_per_address(make_app):
@@ -78,3 +164,72 @@ def test_ratelimit_enabled_false_turns_limits_off(make_app):
     client = make_app(RATELIMIT_ENABLED=False, RATELIMIT_ANONYMOUS="1 per minute").test_client()
     for _ in range(5):
         assert client.get("/api/auth/me").status_code == 401
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A real `serve` process (SQLite) hashing at the production cost, so requests overlap."""
+    env = server_env(
+        f"sqlite:///{tmp_path / 'limits.db'}",
+        PASSWORD_ARGON2_TIME_COST="2",
+        PASSWORD_ARGON2_MEMORY_KIB="19456",
+        RATELIMIT_LOGIN_FAILURES="5 per 15 minutes",
+        RATELIMIT_REGISTER="3 per hour",
+        RATELIMIT_ANONYMOUS="1000 per minute",
+    )
+    process = ServerProcess(env, log_path=tmp_path / "server.log").start()
+    yield process
+    process.stop()
+
+
+def at_once(count: int, request) -> list[int]:
+    """Send `count` requests from as many threads released together; their statuses."""
+    barrier = threading.Barrier(count)
+
+    def one(_):
+        barrier.wait(10)
+        return request().status_code
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(one, range(count), timeout=120))
+
+
+def test_parallel_wrong_guesses_spend_at_most_the_budget(server):
+    body = {"username": "alice", "password": "correct horse"}
+    assert requests.post(f"{server.url}/api/auth/register", json=body, timeout=30).ok
+    guess = {"username": "alice", "password": "wrong guess"}
+    statuses = at_once(
+        15, lambda: requests.post(f"{server.url}/api/auth/login", json=guess, timeout=60)
+    )
+    # Checked before any was counted, all 15 were tried; spent first, 5 are.
+    assert statuses.count(401) == 5, statuses
+    assert statuses.count(429) == 10, statuses
+    login = requests.post(f"{server.url}/api/auth/login", json=body, timeout=30)
+    assert login.status_code == 429
+
+
+def test_parallel_registrations_from_one_address_create_at_most_the_budget(server):
+    statuses = at_once(
+        10,
+        lambda: requests.post(
+            f"{server.url}/api/auth/register",
+            json={"username": f"user-{uuid.uuid4().hex[:8]}", "password": "correct horse"},
+            timeout=60,
+        ),
+    )
+    assert sorted(statuses) == [201] * 3 + [429] * 7, statuses
+
+
+def test_ipv6_clients_are_counted_per_64_block(make_app):
+    """Rotating through one's own /64 (2^64 addresses) does not buy more guesses."""
+    from chatapp.auth.budgets import address_key
+
+    assert address_key("2001:db8:1:2::1") == address_key("2001:db8:1:2:ffff::9")
+    assert address_key("2001:db8:1:2::1") != address_key("2001:db8:1:3::1")
+    assert address_key("::ffff:10.0.0.1") == address_key("10.0.0.1") == "10.0.0.1"
+    client = make_app(RATELIMIT_LOGIN_FAILURES="2 per 15 minutes").test_client()
+    client.post("/api/auth/register", json=ALICE)
+    for address in ("2001:db8:1:2::1", "2001:db8:1:2::2"):
+        assert client.post("/api/auth/login", json=WRONG, **at(address)).status_code == 401
+    assert_refused(client.post("/api/auth/login", json=ALICE, **at("2001:db8:1:2::3")))
+    assert client.post("/api/auth/login", json=ALICE, **at("2001:db8:9::1")).status_code == 200

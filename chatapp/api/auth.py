@@ -2,46 +2,39 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, request, session
+from flask import jsonify, request, session
 from flask_login import current_user, login_required, login_user, logout_user
 
 from chatapp.api import bp
 from chatapp.api.body import body_as
 from chatapp.auth.tokens import issue_token
-from chatapp.extensions import limiter
 from chatapp.payloads import user_payload
 from chatapp.schemas import Credentials, Registration
 from chatapp.services import accounts
 
 
-def _login_username() -> str:
-    """Failed logins are counted per username, whatever its letter case."""
-    data = request.get_json(silent=True)
-    name = data.get("username") if isinstance(data, dict) else None
-    return f"login:{name.lower()[:64]}" if isinstance(name, str) else "login:?"
-
-
 @bp.post("/auth/register")
-@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], override_defaults=False)
 def register():
-    """Create an account. Answers 201 with the user; 409 if the name is taken."""
+    """Create an account. Answers 201 with the user; 409 if the name is taken.
+
+    403 while REGISTRATION is closed; 429 once the address has registered
+    RATELIMIT_REGISTER accounts (only created accounts count).
+    """
+    accounts.check_self_registration()
     data = body_as(Registration)
-    user = accounts.register(data.username, data.password)
+    user = accounts.sign_up(data.username, data.password, request.remote_addr)
     return jsonify({"user": user_payload(user)}), 201
 
 
 @bp.post("/auth/login")
-@limiter.limit(
-    lambda: current_app.config["RATELIMIT_LOGIN_FAILURES"],
-    key_func=_login_username,
-    deduct_when=lambda response: response.status_code == 401,
-    override_defaults=False,
-)
 def login():
-    """Start a cookie session and answer {"user", "token"} for bearer use."""
+    """Start a cookie session and answer {"user", "token"} for bearer use.
+
+    429 (with retry_after) once this address spent its failed-login budgets;
+    503 busy when the wait for password hashing would be too long.
+    """
     data = body_as(Credentials)
-    user = accounts.authenticate(data.username, data.password)
-    auth_session = accounts.start_session(user)
+    user, auth_session = accounts.log_in(data.username, data.password, request.remote_addr)
     session.permanent = True
     login_user(user)
     return jsonify({"user": user_payload(user), "token": issue_token(auth_session.id)})

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from flask import Flask, Request
+from limits import parse
 
+from chatapp.auth import passwords
 from chatapp.auth.tokens import read_token
 from chatapp.errors import Unauthorized
 from chatapp.extensions import login_manager
@@ -20,7 +22,30 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
+#: The values REGISTRATION accepts ("invite" is planned, not yet here).
+REGISTRATION_MODES = ("open", "closed")
+
+#: The budgets chatapp.auth.budgets reads, checked at startup.
+AUTH_BUDGETS = ("RATELIMIT_LOGIN_FAILURES", "RATELIMIT_LOGIN_ADDRESS", "RATELIMIT_REGISTER")
+
+
+def check_settings(app: Flask) -> None:
+    """Refuse to start with an account setting that would fail at the first request."""
+    mode = app.config["REGISTRATION"]
+    if mode not in REGISTRATION_MODES:
+        raise RuntimeError(f"REGISTRATION must be 'open' or 'closed', not {mode!r}.")
+    for name in AUTH_BUDGETS:
+        try:
+            parse(app.config[name])
+        except ValueError:
+            raise RuntimeError(
+                f"{name} must be a rate like '5 per 15 minutes', not {app.config[name]!r}."
+            ) from None
+    passwords.check_settings(app)
+
+
 def init_app(app: Flask) -> None:
+    check_settings(app)
     login_manager.init_app(app)
     login_manager.session_protection = "basic"
 

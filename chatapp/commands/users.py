@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from chatapp.auth import budgets
 from chatapp.errors import ChatError
 from chatapp.extensions import db
 from chatapp.models import User
@@ -83,6 +84,24 @@ def set_password(username: str, password: str) -> None:
         _fail(error)
     accounts.set_password(user, password)
     click.echo(f"Password changed for {user.username}; their sessions were ended.")
+
+
+@users.command("unlock")
+@click.argument("username")
+def unlock(username: str) -> None:
+    """Forget a user's failed logins from every address."""
+    user = _user(username)
+    if not budgets.shared():
+        # The running server counts failures in its own memory: another
+        # process (this one) cannot reach them. Saying "done" would be a lie.
+        raise click.ClickException(
+            "Failed logins are counted in the server's own memory (REDIS_URL is not set), "
+            "out of this command's reach. `users set-password` starts a fresh count in any "
+            "case; otherwise the count ends with its window (RATELIMIT_LOGIN_FAILURES) or a "
+            "restart of the server."
+        )
+    accounts.unlock(user)
+    click.echo(f"Unlocked {user.username}: failed logins from every address are forgotten.")
 
 
 @users.command("disable")

@@ -10,7 +10,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from chatapp import events, notify
-from chatapp.auth.passwords import hash_password, verify_password
+from chatapp.auth import budgets
+from chatapp.auth.passwords import check_password, fingerprint, hash_password
 from chatapp.errors import Conflict, Forbidden, InvalidCredentials, NotFound
 from chatapp.events import outbox
 from chatapp.extensions import db
@@ -37,14 +38,54 @@ def get_user(username: str) -> User:
     return user
 
 
+def _release_connection() -> None:
+    """End the read and give the connection back before a hash (or a wait for one).
+
+    A login waits for a hashing slot for up to PASSWORD_HASH_MAX_WAIT seconds;
+    holding a pooled connection meanwhile ran SQLite's pool dry in a burst
+    (requests that needed the database stalled, then failed). `close()` rather
+    than `rollback()`: loaded objects stay readable, detached, with no reload.
+    """
+    db.session.close()
+
+
+def check_self_registration() -> None:
+    """Raise Forbidden unless REGISTRATION is "open"."""
+    if current_app.config["REGISTRATION"] != "open":
+        raise Forbidden(
+            "Registration is closed on this server; ask an administrator for an account."
+        )
+
+
+def sign_up(username: str, password: str, address: str | None) -> User:
+    """Self-registration over the API: open registration and the address's budget.
+
+    Only created accounts spend the budget: a taken name, a busy server or any
+    other failure gives the unit back.
+    """
+    check_self_registration()
+    spent = budgets.spend_registration(address)
+    try:
+        return register(username, password)
+    except BaseException:
+        spent.refund()
+        raise
+
+
 def register(username: str, password: str, *, is_admin: bool = False) -> User:
-    """Create an account; raise Conflict if the name is taken in any letter case."""
+    """Create an account; raise Conflict if the name is taken in any letter case.
+
+    Hashing comes first, with no database connection held; then one short
+    transaction inserts the user and its event.
+    """
     if find_user(username) is not None:
         raise Conflict("That username is taken.")
+    _release_connection()
+    password_hash = hash_password(password)
     user = User(
         username=username,
         name_key=name_key(username),
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         is_admin=is_admin,
     )
     db.session.add(user)
@@ -60,15 +101,36 @@ def register(username: str, password: str, *, is_admin: bool = False) -> User:
     return user
 
 
-def authenticate(username: str, password: str) -> User:
-    """The user with these credentials; one generic error for any mismatch."""
+def log_in(username: str, password: str, address: str | None) -> tuple[User, AuthSession]:
+    """Check credentials and open a login session; one generic error for any mismatch.
+
+    Look the user up, give the connection back, spend the failure budgets,
+    check the password (waiting for a hashing slot), then one short
+    transaction writes the login session and, when due, the upgraded hash.
+    """
     user = find_user(username)
-    if not verify_password(user.password_hash if user else None, password):
+    stored = user.password_hash if user else None
+    _release_connection()
+    spent = budgets.spend_login(name_key(username), fingerprint(stored), address)
+    try:
+        matches, new_hash = check_password(stored, password)
+    except BaseException:  # Busy, or anything else: no guess was made
+        spent.refund()
+        raise
+    if not matches:
         raise InvalidCredentials()
+    budgets.login_succeeded(spent)
     if user.is_disabled:
         # Only said to someone who knows the password.
         raise Forbidden("This account is disabled.")
-    return user
+    if new_hash is not None:
+        # Only if nobody changed it meanwhile (an admin's reset wins).
+        db.session.execute(
+            update(User)
+            .where(User.id == user.id, User.password_hash == stored)
+            .values(password_hash=new_hash)
+        )
+    return user, start_session(user)
 
 
 def start_session(user: User) -> AuthSession:
@@ -144,11 +206,23 @@ def load_session_user(auth_session_id: str) -> User | None:
 
 
 def set_password(user: User, password: str) -> None:
-    """Change the password and log the user out everywhere."""
-    user.password_hash = hash_password(password)
+    """Change the password and log the user out everywhere.
+
+    The new hash also starts fresh failed-login budgets for the user in every
+    process (their keys hold a digest of the hash; see chatapp.auth.budgets).
+    """
+    _release_connection()
+    new_hash = hash_password(password)
+    db.session.execute(update(User).where(User.id == user.id).values(password_hash=new_hash))
+    user.password_hash = new_hash
     revoke_all_sessions(user)
     db.session.commit()
     notify.logins_revoked(user_id=user.id)
+
+
+def unlock(user: User) -> None:
+    """Forget the user's failed logins from every address (shared storage only)."""
+    budgets.forget_failures(user.name_key)
 
 
 def set_disabled(user: User, disabled: bool) -> None:
