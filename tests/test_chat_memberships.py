@@ -96,7 +96,6 @@ def test_say_sends_a_line_starting_with_a_slash_as_typed(server, tmp_path):
     assert stored(tmp_path) == ["/join is how you join", "spaced"]
 
 
-@pytest.mark.xfail(strict=True, reason="needs the server's ## escape (the lead's server change)")
 def test_say_sends_a_line_starting_with_a_hash_as_typed(server, tmp_path):
     result = run_chat(server, tmp_path, "alice", "/say #help is a command\n##raw too\n")
     assert result.returncode == 0, result.stdout
