@@ -30,7 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 from common import chatapp_server, private_services, save
-from requests.adapters import HTTPAdapter
+
+from tests.services import SourceAddress
 
 PRODUCTION = {
     "PASSWORD_HASH_METHOD": "scrypt:32768:8:3",  # the code before the fix reads this
@@ -45,21 +46,9 @@ PRODUCTION = {
 CHAT_CLIENTS, CHAT_RATE, PASSWORD = 4, 10.0, "burst password"
 
 
-class FromAddress(HTTPAdapter):
-    """Connections from one source address (to stand for one client machine)."""
-
-    def __init__(self, address: str) -> None:
-        self.address = address
-        super().__init__()
-
-    def init_poolmanager(self, *args, **kwargs):
-        kwargs["source_address"] = (self.address, 0)
-        super().init_poolmanager(*args, **kwargs)
-
-
 def session_from(address: str) -> requests.Session:
     session = requests.Session()
-    session.mount("http://", FromAddress(address))
+    session.mount("http://", SourceAddress(address))
     return session
 
 

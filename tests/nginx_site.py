@@ -20,10 +20,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from tests.server import ROOT
-from tests.services import require
+from tests.services import SourceAddress, require
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SITE = ROOT / "deploy/nginx/chatapp.conf"
@@ -99,18 +98,6 @@ def render(directory: Path, *, apps, grafana: int, http: int, https: int) -> lis
     if os.geteuid() == 0:  # workers must reach pytest's private (0700) directories
         settings += " user root;"
     return [NGINX, "-p", str(directory), "-c", str(directory / "nginx.conf"), "-g", settings]
-
-
-class SourceAddress(HTTPAdapter):
-    """Connections from a chosen loopback address, which nginx's limits count separately."""
-
-    def __init__(self, address: str) -> None:
-        self.address = address
-        super().__init__()
-
-    def init_poolmanager(self, *args, **kwargs):
-        kwargs["source_address"] = (self.address, 0)
-        super().init_poolmanager(*args, **kwargs)
 
 
 class GrafanaStub(ThreadingHTTPServer):

@@ -11,6 +11,7 @@ import socket
 from collections.abc import Callable
 
 import pytest
+from requests.adapters import HTTPAdapter
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -19,6 +20,22 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 NATS_URL = os.environ.get("TEST_NATS_URL", "nats://127.0.0.1:4222")
+
+
+class SourceAddress(HTTPAdapter):
+    """requests connections from a chosen loopback address: another client machine.
+
+    127.0.0.0/8 is all loopback, so per-address limits (the app's, nginx's)
+    count each address separately.
+    """
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(*args, **kwargs)
 
 
 def port_open(host: str, port: int, timeout: float = 1.0) -> bool:

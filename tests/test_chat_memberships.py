@@ -114,3 +114,14 @@ def test_piped_run_exits_1_when_a_line_was_refused_for_good(server, tmp_path):
     assert result.returncode == 1
     assert "Not sent: Unknown command #nosuchcommand" in result.stdout
     assert stored(tmp_path) == ["still sent"]  # the run went on after the refusal
+
+
+def test_a_join_over_rest_is_shown_to_the_room(capsys):
+    from chatapp.client.render import Output
+
+    out = Output(json_mode=False, color=False, me="alice")
+    out.current_room = "general"
+    out.member({"room": "general", "user": "bot\x1b[2J", "event": "joined", "by": "bot"})
+    out.member({"room": "general", "user": "bot", "event": "left", "by": "bot"})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["* bot is now a member of #general", "* bot is no longer in #general"]

@@ -32,56 +32,61 @@ def hold_write_lock(path) -> sqlite3.Connection:
     return outside
 
 
-@pytest.mark.slow
-def test_a_writer_elsewhere_delays_a_send_but_never_the_server(tmp_path):
-    path = tmp_path / "locked.db"
-    env = server_env(f"sqlite:///{path}", SQLITE_BUSY_TIMEOUT="60")
-    server = ServerProcess(env, log_path=tmp_path / "server.log").start()
-    try:
+@pytest.fixture
+def locked(tmp_path):
+    """start(busy_timeout) -> (server, alice in #general, the outside lock holder)."""
+    started = []
+
+    def start(busy_timeout: str):
+        path = tmp_path / "locked.db"
+        env = server_env(f"sqlite:///{path}", SQLITE_BUSY_TIMEOUT=busy_timeout)
+        server = ServerProcess(env, log_path=tmp_path / "server.log").start()
+        started.append(server)
         alice = ChatClient(server.url, login(server.url, "alice")).connect()
+        started.append(alice)
         assert alice.call("join", {"room": "general"})["ok"]
-        outside = hold_write_lock(path)
-        replies = []
-        sender = threading.Thread(
-            target=lambda: replies.append(
-                alice.call("send", {"room": "general", "text": "waits", "client_id": "w-1"}, 90)
-            )
+        return server, alice, hold_write_lock(path)
+
+    yield start
+    for thing in reversed(started):
+        if isinstance(thing, ChatClient):
+            thing.close()
+        else:
+            thing.stop()
+
+
+@pytest.mark.slow
+def test_a_writer_elsewhere_delays_a_send_but_never_the_server(locked):
+    server, alice, outside = locked("60")
+    replies = []
+    sender = threading.Thread(
+        target=lambda: replies.append(
+            alice.call("send", {"room": "general", "text": "waits", "client_id": "w-1"}, 90)
         )
-        sender.start()
-        # The server says the send waits for the lock, and answers meanwhile.
-        wait_for(lambda: lock_waits(server) == 1, 30, 0.05, "the send to wait for the lock")
-        assert requests.get(server.url + "/healthz", timeout=30).status_code == 200
-        assert requests.get(server.url + "/api/openapi.json", timeout=30).status_code == 200
-        assert sender.is_alive() and not replies
-        outside.rollback()
-        outside.close()
-        sender.join(60)
-        assert replies and replies[0]["ok"], replies
-        alice.close()
-    finally:
-        server.stop()
+    )
+    sender.start()
+    # The server says the send waits for the lock, and answers meanwhile.
+    wait_for(lambda: lock_waits(server) == 1, 30, 0.05, "the send to wait for the lock")
+    assert requests.get(server.url + "/healthz", timeout=30).status_code == 200
+    assert requests.get(server.url + "/api/openapi.json", timeout=30).status_code == 200
+    assert sender.is_alive() and not replies
+    outside.rollback()
+    outside.close()
+    sender.join(60)
+    assert replies and replies[0]["ok"], replies
 
 
 @pytest.mark.slow
-def test_a_lock_held_past_the_busy_timeout_is_unavailable_and_retryable(tmp_path):
-    path = tmp_path / "busy.db"
-    env = server_env(f"sqlite:///{path}", SQLITE_BUSY_TIMEOUT="0.5")
-    server = ServerProcess(env, log_path=tmp_path / "server.log").start()
-    try:
-        alice = ChatClient(server.url, login(server.url, "alice")).connect()
-        assert alice.call("join", {"room": "general"})["ok"]
-        outside = hold_write_lock(path)
-        refused = alice.call("send", {"room": "general", "text": "later", "client_id": "b-1"})
-        assert refused["ok"] is False and refused["error"]["code"] == "unavailable"
-        outside.rollback()
-        outside.close()
-        stored = alice.call("send", {"room": "general", "text": "later", "client_id": "b-1"})
-        assert stored["ok"] and stored["message"]["seq"] == 1
-        history = alice.call("history", {"room": "general"})
-        assert [m["text"] for m in history["messages"]] == ["later"]
-        alice.close()
-    finally:
-        server.stop()
+def test_a_lock_held_past_the_busy_timeout_is_unavailable_and_retryable(locked):
+    _, alice, outside = locked("0.5")
+    refused = alice.call("send", {"room": "general", "text": "later", "client_id": "b-1"})
+    assert refused["ok"] is False and refused["error"]["code"] == "unavailable"
+    outside.rollback()
+    outside.close()
+    stored = alice.call("send", {"room": "general", "text": "later", "client_id": "b-1"})
+    assert stored["ok"] and stored["message"]["seq"] == 1
+    history = alice.call("history", {"room": "general"})
+    assert [m["text"] for m in history["messages"]] == ["later"]
 
 
 def lock_waits(server) -> float:

@@ -79,6 +79,14 @@ class Output:
         text = f"* {inert(event.get('user'))} {verb}{room} ({int(event.get('online', 0))} online)"
         self._emit([("notice", text)])
 
+    def member(self, event: dict) -> None:
+        """A membership began or ended: shown even when it came over REST (no presence)."""
+        if self.json_mode:
+            return self._json("member", data=event)
+        verb = "is now a member of" if event.get("event") == "joined" else "is no longer in"
+        text = f"* {inert(event.get('user'))} {verb} #{inert(event.get('room'))}"
+        self._emit([("notice", text)])
+
     def joined(self, room: str, online: int, users: list[str]) -> None:
         if self.json_mode:
             return self._json("joined", room=room, online=online, users=users)

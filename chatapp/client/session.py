@@ -87,6 +87,7 @@ class ChatSession(Rooms, Sender):
         self.sio.on("message", self._on_message)
         self.sio.on("presence", self.out.presence)
         self.sio.on("notice", self.out.notice)
+        self.sio.on("member", self.out.member)
 
     # -- connection --
 
