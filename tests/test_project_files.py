@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from chatapp.commands.erd import erd_path, render
+from chatapp.cli.erd import erd_path, render
 from tests.server import ROOT
 
 
@@ -58,12 +58,16 @@ def test_asyncapi_document_covers_every_socket_event_and_subject():
 
 def make_plan(target: str, venv) -> list[str]:
     """The commands `make <target>` would run on a fresh clone (no virtualenv yet)."""
+    # Under `make test` (as CI runs it) this is a sub-make: without these, it
+    # would inherit the parent's flags and print "Entering directory" lines.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     result = subprocess.run(
-        ["make", "-n", target, f"VENV={venv}"],
+        ["make", "--no-print-directory", "-n", target, f"VENV={venv}"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=30,
+        env=env,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()
