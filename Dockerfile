@@ -16,6 +16,7 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 COPY --chown=chatapp:chatapp wsgi.py cli.py gunicorn.conf.py ./
 COPY --chown=chatapp:chatapp chatapp ./chatapp
+COPY --chown=chatapp:chatapp chatclient ./chatclient
 COPY --chown=chatapp:chatapp migrations ./migrations
 
 USER chatapp

@@ -26,7 +26,7 @@ import click  # noqa: E402
 from flask.cli import FlaskGroup  # noqa: E402
 
 from chatapp import create_app  # noqa: E402
-from chatapp.client.commands import chat, logout  # noqa: E402
+from chatclient.commands import chat, logout  # noqa: E402
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)

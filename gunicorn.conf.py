@@ -35,21 +35,18 @@ proc_name = "chatapp"
 
 
 def post_worker_init(worker):
-    """In the worker, after fork: JSON logs, file limits, GC freeze, background tasks."""
-    from chatapp.commands.serve import raise_open_files_limit
+    """In the worker, after fork: JSON logs, then what `serve` does before serving."""
     from chatapp.logs import configure_logging
-    from chatapp.runtime import freeze_startup_objects, start_background_work
+    from chatapp.server.worker import start_worker
 
     app = worker.wsgi
     configure_logging(app)
-    raise_open_files_limit(worker_connections)
-    freeze_startup_objects()
-    start_background_work(app)
+    start_worker(app, worker_connections)
 
 
 def worker_exit(server, worker):
     """Graceful shutdown: publish what the outbox relay still holds, then stop."""
-    from chatapp.runtime import stop_background_work
+    from chatapp.server.background import stop_background_work
 
     app = getattr(worker, "wsgi", None)
     if app is not None and hasattr(app, "extensions"):

@@ -28,12 +28,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from chatapp import (
         database,
         errors,
-        events,
         guards,
         health,
         logs,
         metrics,
         models,  # noqa: F401  (registers the tables for migrations)
+        outbox,
         presence,
         sockets,
         tracing,
@@ -68,7 +68,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     metrics.init_app(app)
     logs.init_app(app)
     presence.init_app(app)
-    events.init_app(app)
+    outbox.init_app(app)
     sockets.init_app(app)
     guards.init_app(app)  # after sockets: its Host check wraps Socket.IO too
 
@@ -78,7 +78,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     web.init_app(app)
 
-    from chatapp.commands import register_commands
+    from chatapp.cli import register_commands
 
     register_commands(app)
 

@@ -100,7 +100,7 @@ DEFAULTS: dict[str, Any] = {
     "LOG_DIR": None,
     "LOG_MAX_BYTES": 10 * 1024 * 1024,
     "LOG_BACKUP_COUNT": 5,
-    "SOCKETIO_ASYNC_MODE": None,  # None: eventlet once monkey patched, see sockets.async_mode
+    "SOCKETIO_ASYNC_MODE": None,  # None: the green hub's once patched, see server.green
     "SOCKETIO_MESSAGE_QUEUE": None,  # None: follows REDIS_URL
     "SOCKETIO_MAX_HTTP_BUFFER_SIZE": 64 * 1024,
     "SQLALCHEMY_ENGINE_OPTIONS": {},
@@ -312,7 +312,7 @@ def postgres_driver(uri: str) -> str:
     """Pin PostgreSQL URLs without a driver to psycopg2.
 
     SQLAlchemy 2.1 reads a bare "postgresql://" as psycopg 3, which blocks
-    eventlet's hub; psycopg2 is made cooperative by eventlet's monkey patching.
+    the green hub; psycopg2 is made cooperative by the monkey patching.
     "postgres://" (Heroku style) is accepted too.
     """
     for prefix in ("postgresql://", "postgres://"):

@@ -67,7 +67,7 @@ def _is_busy(error: sqlite3.OperationalError) -> bool:
 def _wait_while_busy(attempt, deadline: float):
     """Run `attempt` until SQLite is not busy or `deadline` passes (then re-raise).
 
-    time.sleep is eventlet's green sleep once the process is monkey patched,
+    time.sleep is the green hub's sleep once the process is monkey patched,
     so a writer elsewhere (the admin CLI, a backup) holding the lock delays
     this request only; the rest of the server keeps serving.
     """

@@ -30,7 +30,6 @@ class Base(DeclarativeBase):
 
 def _rate_limit_key() -> str:
     """Key the general budget by user when logged in, else by client address."""
-    # Imported lazily: flask_login's proxy needs a request context.
     from flask import request
     from flask_login import current_user
 

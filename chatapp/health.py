@@ -96,6 +96,7 @@ def _timed(name: str, check: Callable[[], dict | None]) -> dict:
     """Run `check` in its own task with a deadline: a hung dependency cannot hang us."""
     app = current_app._get_current_object()
     result: dict = {}
+    done = socketio.server.eio.create_event()
     started = time.monotonic()
 
     def run():
@@ -105,10 +106,11 @@ def _timed(name: str, check: Callable[[], dict | None]) -> dict:
             except Exception as error:  # noqa: BLE001 (reported as the dependency's state)
                 _warn(name, "readiness check %s failed: %s: %s", name, type(error).__name__, error)
                 result.update(status="down", error="unavailable")
+            finally:
+                done.set()
 
     socketio.start_background_task(run)
-    while "status" not in result and time.monotonic() - started < CHECK_TIMEOUT:
-        socketio.sleep(0.005)
+    done.wait(CHECK_TIMEOUT)
     if "status" not in result:
         _warn(name, "readiness check %s gave no answer within %.0fs", name, CHECK_TIMEOUT)
         result.update(status="down", error="timeout")

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 
 from flask import Flask
 
+from chatapp.server import green
+
 # Attributes every LogRecord has; anything else was passed with `extra=`.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 # Never write these, whatever a caller passes in `extra`.
@@ -74,24 +76,6 @@ def _trace_id() -> str | None:
     return None
 
 
-def _os_lock():
-    """A real OS lock for a log handler, even after eventlet's monkey patching.
-
-    The NATS link (and nats-py) log from a real OS thread. A handler created
-    after monkey patching gets a green lock, and contending for it across OS
-    threads makes eventlet switch greenlets between threads: the hub dies with
-    "greenlet.error: Cannot switch to a different thread". A real lock is safe
-    here because emitting a record never yields to the hub while holding it
-    (plain file writes are not green).
-    """
-    import threading
-
-    eventlet = sys.modules.get("eventlet")
-    if eventlet is not None and eventlet.patcher.is_monkey_patched("thread"):
-        return eventlet.patcher.original("threading").RLock()
-    return threading.RLock()
-
-
 def configure_logging(app: Flask, default_format: str = "json") -> None:
     """Lines to stdout (LOG_FORMAT, else `default_format`), JSON to LOG_DIR/chatapp.log.
 
@@ -116,14 +100,14 @@ def configure_logging(app: Flask, default_format: str = "json") -> None:
     for handler in list(root.handlers):
         root.removeHandler(handler)
     for handler in handlers:
-        handler.lock = _os_lock()
+        handler.lock = green.os_lock()  # the NATS link logs from an OS thread
         root.addHandler(handler)
     root.setLevel(app.config["LOG_LEVEL"])
     # Library chatter stays at WARNING unless asked for, and every library
     # logger goes through the root's handlers only: python-engineio and
     # python-socketio add a plain StreamHandler of their own, which wrote
     # each of their lines a second time, unformatted.
-    for noisy in ("engineio", "socketio", "nats", "alembic", "werkzeug", "eventlet"):
+    for noisy in ("engineio", "socketio", "nats", "alembic", "werkzeug", *green.LOGGERS):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     for name in list(logging.root.manager.loggerDict):
         library = logging.getLogger(name)

@@ -93,7 +93,7 @@ def _read_gauges() -> None:
     link = current_app.extensions.get("chatapp.nats")
     relay = current_app.extensions.get("chatapp.relay")
     if link is not None:
-        from chatapp.events import dead_letters
+        from chatapp.outbox import dead_letters
 
         NATS_CONNECTED.set(1 if link.connected else 0)
         RELAY_LEADER.set(1 if relay is not None and relay.leading else 0)

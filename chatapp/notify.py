@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatapp import events, metrics, revocations
-from chatapp.events import outbox
+from chatapp import metrics, outbox, revocations
 from chatapp.extensions import db, socketio
 from chatapp.payloads import notice_payload, presence_payload
 from chatapp.presence import RoomChange
@@ -23,7 +22,7 @@ def message_stored(payload: dict[str, Any]) -> None:
     # This process's recipients; other processes deliver theirs from the queue.
     local = sum(1 for _ in socketio.server.manager.get_participants("/", payload["room"]))
     metrics.DELIVERIES.inc(local)
-    events.wake()
+    outbox.wake()
 
 
 def _presence(payload: dict[str, Any], skip_sid: str | None = None) -> None:
@@ -31,7 +30,7 @@ def _presence(payload: dict[str, Any], skip_sid: str | None = None) -> None:
         # Presence has no other row to commit with: its event commits alone.
         outbox.add(outbox.room_subject(payload["room"], "presence"), "presence.changed", payload)
         db.session.commit()
-        events.wake()
+        outbox.wake()
     socketio.emit("presence", payload, to=payload["room"], skip_sid=skip_sid)
 
 
@@ -52,7 +51,7 @@ def member_changed(payload: dict[str, Any] | None) -> None:
     """A membership began or ended (committed with its NATS event): tell the room."""
     if payload is None:
         return
-    events.wake()
+    outbox.wake()
     socketio.emit("member", payload, to=payload["room"])
 
 

@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 import requests
 
-from chatapp.client import settings as config
-from chatapp.client.rest import Unreachable, request
-from chatapp.client.settings import Settings
+from chatclient import settings as config
+from chatclient.rest import Unreachable, request
+from chatclient.settings import Settings
 
 
 class LoginFailed(Exception):

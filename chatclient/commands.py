@@ -6,10 +6,10 @@ import sys
 
 import click
 
-from chatapp.client import auth, logs, rest, settings
-from chatapp.client.render import Output
-from chatapp.client.session import ChatSession, ConnectFailed
-from chatapp.client.terminal import report_unsent, run_interactive, run_piped
+from chatclient import auth, logs, rest, settings
+from chatclient.render import Output
+from chatclient.session import ChatSession, ConnectFailed
+from chatclient.terminal import report_unsent, run_interactive, run_piped
 
 EXIT_LOGIN_FAILED = 2
 EXIT_UNREACHABLE = 3

@@ -12,9 +12,9 @@ import logging
 import sys
 import threading
 
-SOCKETIO = logging.getLogger("chatapp.client.socketio")
-ENGINEIO = logging.getLogger("chatapp.client.engineio")
-CLIENT = logging.getLogger("chatapp.client")
+SOCKETIO = logging.getLogger("chatclient.socketio")
+ENGINEIO = logging.getLogger("chatclient.engineio")
+CLIENT = logging.getLogger("chatclient")
 # A library's logger gets a NullHandler (the logging HOWTO's advice): without
 # any handler, Python's last resort prints warnings to stderr.
 CLIENT.addHandler(logging.NullHandler())

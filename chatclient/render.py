@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 import threading
 from datetime import datetime
 
-from chatapp.client.sanitize import inert
+from chatclient.sanitize import inert
 
 STYLES = {
     "time": "ansibrightblack",
@@ -147,7 +146,3 @@ def format_command(name: str, result: dict) -> list[str]:
     if result.get("next_cursor"):
         rows.append(f"  (older: #{name} 20 {result['next_cursor']})")
     return rows
-
-
-def stdout_is_terminal() -> bool:
-    return sys.stdout.isatty()

@@ -25,10 +25,10 @@ from collections.abc import Callable
 
 import socketio
 
-from chatapp.client import logs
-from chatapp.client.render import Output
-from chatapp.client.rooms import Rooms
-from chatapp.client.sending import Sender
+from chatclient import logs
+from chatclient.render import Output
+from chatclient.rooms import Rooms
+from chatclient.sending import Sender
 
 LOGIN_ENDED = "Your login ended: log in again."
 # The server cuts a socket right after telling it its login ended.

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from chatapp.client.session import LOGIN_ENDED, ChatSession
+from chatclient.session import LOGIN_ENDED, ChatSession
 
 SLASH_HELP = "/join NAME, /leave, /rooms, /say TEXT, /quit; #help lists the server's commands."
 EXIT_NOT_SENT = 1

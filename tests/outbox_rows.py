@@ -11,10 +11,10 @@ import uuid
 
 from sqlalchemy import insert, select
 
-from chatapp.events import dead_letters
 from chatapp.extensions import db
 from chatapp.models import DeadLetter, OutboxEvent
 from chatapp.models.types import utcnow
+from chatapp.outbox import dead_letters
 from tests.server import wait_for
 from tests.stream import read_stream
 

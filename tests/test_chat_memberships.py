@@ -10,7 +10,7 @@ import sqlite3
 import pytest
 import requests
 
-from chatapp.client.terminal import say_text
+from chatclient.terminal import say_text
 from tests.realtime import login
 from tests.server import ROOT, ServerProcess, server_env
 from tests.terminal import Terminal
@@ -117,7 +117,7 @@ def test_piped_run_exits_1_when_a_line_was_refused_for_good(server, tmp_path):
 
 
 def test_a_join_over_rest_is_shown_to_the_room(capsys):
-    from chatapp.client.render import Output
+    from chatclient.render import Output
 
     out = Output(json_mode=False, color=False, me="alice")
     out.current_room = "general"

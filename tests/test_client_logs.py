@@ -10,9 +10,9 @@ from tests.test_chat_client import run_chat
 # of their threads, in the client process as `cli.py chat` sets it up.
 SCRIPT = """
 import sys, threading
-from chatapp.client import logs
-from chatapp.client.render import Output
-from chatapp.client.session import ChatSession
+from chatclient import logs
+from chatclient.render import Output
+from chatclient.session import ChatSession
 
 logs.configure(debug=sys.argv[1] == "debug")
 session = ChatSession("http://127.0.0.1:1", "token", Output(json_mode=False, color=False))
@@ -44,8 +44,8 @@ def test_library_logs_and_thread_errors_print_nothing():
 def test_debug_routes_them_to_stderr():
     result = client_process("debug")
     assert result.stdout == "chat goes on\n"
-    assert "chatapp.client.engineio ERROR packet queue is empty, aborting" in result.stderr
-    assert "chatapp.client.socketio WARNING Unknown callback received" in result.stderr
+    assert "chatclient.engineio ERROR packet queue is empty, aborting" in result.stderr
+    assert "chatclient.socketio WARNING Unknown callback received" in result.stderr
     assert "uncaught error in thread a-library-thread" in result.stderr
     assert "KeyError: 'gone'" in result.stderr
 

@@ -6,8 +6,8 @@ import stat
 
 import pytest
 
-from chatapp.client import settings
-from chatapp.client.sanitize import inert
+from chatclient import settings
+from chatclient.sanitize import inert
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The relay's publish-rate cap: a one-second token bucket, checked with a fake clock."""
 
-from chatapp.events import relay as relay_module
+from chatapp.outbox import relay as relay_module
 
 
 def test_publish_rate_is_capped(make_app, monkeypatch):

@@ -112,7 +112,7 @@ def test_configured_origins_are_allowed_and_nothing_else(tmp_path):
 
 
 def test_accepted_connections_do_not_wait_for_nagle():
-    from chatapp.commands.serve import no_delay
+    from chatapp.server.serve import no_delay
 
     with socket.socket() as listener:
         no_delay(listener).bind(("127.0.0.1", 0))

@@ -195,7 +195,7 @@ def test_a_login_revoked_elsewhere_is_refused_once_rechecked(app, alice):
 
 
 def test_listening_sockets_of_a_revoked_login_are_swept(app, connect, alice):
-    from chatapp.runtime import end_revoked_logins
+    from chatapp.server.background import end_revoked_logins
 
     bob = connect("bob")
     revoke_elsewhere(app, "alice")

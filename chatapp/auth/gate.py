@@ -1,8 +1,8 @@
 """The hash gate: a few password hashes at once, and a wait bounded by time.
 
-Under eventlet every green thread shares one OS thread, so a hash runs on a
-real OS thread (`eventlet.tpool`; argon2-cffi and hashlib release the GIL).
-Off the hub is not enough: eventlet's pool has 20 threads, and 20 hashes at
+Under the green hub every green thread shares one OS thread, so a hash runs on
+a real OS thread (`server.green.off_hub`; argon2-cffi releases the GIL). Off
+the hub is not enough: that thread pool has 20 threads, and 20 hashes at
 once take every core from the hub too. So at most `workers` hashes run at once
 (PASSWORD_HASH_WORKERS, default one core fewer than the machine has) and the
 rest wait their turn.
@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import logging
 import math
-import sys
 import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
 from chatapp.errors import Busy
+from chatapp.server.green import off_hub
 
 T = TypeVar("T")
 
@@ -41,21 +41,11 @@ log = logging.getLogger(__name__)
 SMOOTHING = 0.05
 
 
-def off_hub(function: Callable[..., T], *args) -> T:
-    """Run CPU-heavy `function` on an OS thread when eventlet is in charge."""
-    eventlet = sys.modules.get("eventlet")
-    if eventlet is not None and eventlet.patcher.is_monkey_patched("thread"):
-        from eventlet import tpool
-
-        return tpool.execute(function, *args)
-    return function(*args)
-
-
 class HashGate:
     """At most `workers` hashes at once; waits longer than `max_wait` s are refused (Busy)."""
 
     def __init__(self, workers: int, max_wait: float, cap: int, estimate: float) -> None:
-        # Created after eventlet's monkey patching, these are green primitives.
+        # Created after the monkey patching, these are green primitives.
         self._slots = threading.BoundedSemaphore(workers)
         self._lock = threading.Lock()
         self.workers = workers

@@ -56,8 +56,8 @@ def init_app(app: Flask) -> None:
     @login_manager.request_loader
     def load_from_token(request: Request) -> User | None:
         token = bearer_token(request)
-        sid = read_token(token) if token else None
-        return load_session_user(sid) if sid else None
+        auth_session_id = read_token(token) if token else None
+        return load_session_user(auth_session_id) if auth_session_id else None
 
     @login_manager.unauthorized_handler
     def unauthorized():

@@ -25,7 +25,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, current_app
 from werkzeug.security import check_password_hash
 
-from chatapp.auth.gate import HashGate, off_hub
+from chatapp.auth.gate import HashGate
+from chatapp.server.green import off_hub
 
 ARGON2_PREFIX = "$argon2"
 

@@ -6,6 +6,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 _SALT = "chatapp.bearer-token"
+CLAIM = "sid"
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -14,7 +15,9 @@ def _serializer() -> URLSafeTimedSerializer:
 
 def issue_token(auth_session_id: str) -> str:
     """A bearer token for the login session `auth_session_id`."""
-    return _serializer().dumps({"sid": auth_session_id})
+    # The claim keeps its first name, "sid", so tokens issued before stay readable;
+    # everywhere in the code it is the auth_session_id (a socket's id is its sid).
+    return _serializer().dumps({CLAIM: auth_session_id})
 
 
 def read_token(token: str) -> str | None:
@@ -25,5 +28,5 @@ def read_token(token: str) -> str | None:
         data = _serializer().loads(token, max_age=current_app.config["TOKEN_MAX_AGE"])
     except BadSignature:  # also covers SignatureExpired
         return None
-    sid = data.get("sid") if isinstance(data, dict) else None
-    return sid if isinstance(sid, str) else None
+    auth_session_id = data.get(CLAIM) if isinstance(data, dict) else None
+    return auth_session_id if isinstance(auth_session_id, str) else None

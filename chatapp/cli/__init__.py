@@ -4,10 +4,10 @@ from flask import Flask
 
 
 def register_commands(app: Flask) -> None:
-    from chatapp.commands.erd import erd
-    from chatapp.commands.events import events
-    from chatapp.commands.serve import serve
-    from chatapp.commands.users import users
+    from chatapp.cli.erd import erd
+    from chatapp.cli.events import events
+    from chatapp.cli.users import users
+    from chatapp.server.serve import serve
 
     app.cli.add_command(users)
     app.cli.add_command(serve)

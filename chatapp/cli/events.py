@@ -10,8 +10,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from chatapp.events import dead_letters, outbox
-from chatapp.events.link import NatsOptions
+from chatapp import outbox
+from chatapp.outbox import dead_letters
+from chatapp.outbox.link import NatsOptions
 
 events = AppGroup("events", help="Watch chatapp's events on NATS and the outbox backlog.")
 

@@ -14,14 +14,19 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
+# What writers use: `outbox.add(...)` in their transaction, `outbox.wake()` after it.
+from chatapp.outbox.rows import USER_CREATED, add, backlog, enabled, room_subject
+
+__all__ = ["USER_CREATED", "add", "backlog", "enabled", "room_subject", "init_app", "wake"]
+
 
 def init_app(app: Flask) -> None:
     """Prepare (not start) the NATS link and relay when NATS_URL is set."""
     if not app.config.get("NATS_URL"):
         return
-    from chatapp.events.link import NatsLink, NatsOptions
-    from chatapp.events.relay import Relay
-    from chatapp.events.watch import RelayWatch
+    from chatapp.outbox.link import NatsLink, NatsOptions
+    from chatapp.outbox.relay import Relay
+    from chatapp.outbox.watch import RelayWatch
 
     link = NatsLink(NatsOptions.from_config(app.config))
     app.extensions["chatapp.nats"] = link
@@ -33,10 +38,6 @@ def init_app(app: Flask) -> None:
 # replace those package attributes with the modules.
 def current_relay():
     return current_app.extensions.get("chatapp.relay")
-
-
-def current_link():
-    return current_app.extensions.get("chatapp.nats")
 
 
 def current_watch():

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from sqlalchemy import delete, func, insert, literal, select
 
-from chatapp.events.failures import publishable_subject
 from chatapp.extensions import db
 from chatapp.models import DeadLetter, OutboxEvent
 from chatapp.models.types import UTCDateTime, utcnow
+from chatapp.outbox.failures import publishable_subject
 
 ERROR_MAX = 500  # the column's length
 

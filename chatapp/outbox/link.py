@@ -1,7 +1,7 @@
 """The NATS connection: one OS thread, one long-lived asyncio loop.
 
-nats-py is asyncio only; eventlet's hub is not asyncio. The link runs its loop
-on a real OS thread (eventlet.patcher.original("threading")) and is fed with
+nats-py is asyncio only; the green hub is not asyncio. The link runs its loop
+on a real OS thread (`server.green.real_threading`) and is fed with
 `loop.call_soon_threadsafe`. Results come back through a lock-free `Handoff`
 that green threads poll with short sleeps: blocking a green thread on a
 cross-thread future would deadlock the hub.
@@ -12,25 +12,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatapp.events import failures
-from chatapp.events.failures import describe
 from chatapp.log_throttle import LogThrottle
+from chatapp.outbox import failures
+from chatapp.outbox.failures import describe
+from chatapp.server import green
 
 log = logging.getLogger(__name__)
-
-
-def _real_threading():
-    eventlet = sys.modules.get("eventlet")
-    if eventlet is not None and eventlet.patcher.is_monkey_patched("thread"):
-        return eventlet.patcher.original("threading")
-    import threading
-
-    return threading
 
 
 @dataclass
@@ -107,7 +98,7 @@ class Handoff:
         self.error: BaseException | None = None
 
     def wait(self, sleep, timeout: float) -> Any:
-        """Poll until done, napping with `sleep` (eventlet's when under eventlet)."""
+        """Poll until done, napping with `sleep` (the green hub's sleep under it)."""
         deadline = time.monotonic() + timeout
         while not self.done:
             if time.monotonic() > deadline:
@@ -139,7 +130,9 @@ class NatsLink:
     def start(self) -> None:
         if self._thread is not None:
             return
-        self._thread = _real_threading().Thread(target=self._run, name="nats-link", daemon=True)
+        self._thread = green.real_threading().Thread(
+            target=self._run, name="nats-link", daemon=True
+        )
         self._thread.start()
 
     def stop(self, timeout: float = 5) -> None:

@@ -8,12 +8,13 @@ import time
 from flask import Flask
 from sqlalchemy import delete, select
 
-from chatapp.events import dead_letters, outbox
-from chatapp.events.leader import Leadership
-from chatapp.events.link import NatsLink
+from chatapp import outbox
 from chatapp.extensions import db, socketio
 from chatapp.metrics import DEAD_LETTERS_TOTAL, PUBLISH_FAILURES
 from chatapp.models import OutboxEvent
+from chatapp.outbox import dead_letters
+from chatapp.outbox.leader import Leadership
+from chatapp.outbox.link import NatsLink
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +31,13 @@ class Relay:
         self.interval = app.config["NATS_RELAY_INTERVAL"]
         self.running = False
         self.leading = False
-        self._woken = False
+        self._wakeup = None  # an event of the async driver, made at start()
         self._tokens = float(self.rate)
         self._refilled = time.monotonic()
 
     def start(self) -> None:
         self.running = True
+        self._wakeup = socketio.server.eio.create_event()
         self.link.start()
         socketio.start_background_task(self.run)
 
@@ -48,11 +50,15 @@ class Relay:
                     break
             socketio.sleep(0.05)
         self.running = False
+        if self._wakeup is not None:
+            self._wakeup.set()  # out of its nap at once
         self.leadership.release()
         self.link.stop()
 
     def wake(self) -> None:
-        self._woken = True
+        """New rows were committed here: publish them now, not at the next poll."""
+        if self._wakeup is not None:
+            self._wakeup.set()
 
     def run(self) -> None:
         while self.running:
@@ -124,8 +130,8 @@ class Relay:
         return allowed
 
     def _nap(self, seconds: float) -> None:
-        """Sleep up to `seconds`, waking early when new rows are committed here."""
-        deadline = time.monotonic() + seconds
-        while self.running and not self._woken and time.monotonic() < deadline:
-            socketio.sleep(0.01)
-        self._woken = False
+        """Wait up to `seconds`, or until `wake()` (a commit here) or `stop()`."""
+        if self._wakeup is None:  # stepped by hand, without start()
+            self._wakeup = socketio.server.eio.create_event()
+        self._wakeup.wait(seconds)
+        self._wakeup.clear()

@@ -54,7 +54,7 @@ def init_app(app: Flask) -> None:
     app.extensions["chatapp.sessions"] = LocalSessions()
 
 
-def presence():
+def presence_store():
     """The presence store of the current app."""
     return current_app.extensions["chatapp.presence"]
 

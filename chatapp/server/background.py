@@ -9,7 +9,7 @@ from flask import Flask
 
 from chatapp import notify, revocations
 from chatapp.extensions import socketio
-from chatapp.presence import local_sessions, presence
+from chatapp.presence import local_sessions, presence_store
 from chatapp.sockets import gate
 
 log = logging.getLogger(__name__)
@@ -28,8 +28,8 @@ def presence_upkeep(app: Flask) -> None:
     while _running.get(id(app)):
         try:
             with app.app_context():
-                presence().refresh(local_sessions().snapshot())
-                for change in presence().sweep():
+                presence_store().refresh(local_sessions().snapshot())
+                for change in presence_store().sweep():
                     notify.users_gone(change)
                 end_revoked_logins()
         except Exception:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import faulthandler
 import logging
 import os
-import resource
 import signal
 import socket
 import sys
@@ -33,18 +32,6 @@ def no_delay(listener: socket.socket) -> socket.socket:
     return listener
 
 
-def raise_open_files_limit(wanted: int) -> int:
-    """Lift the soft file-descriptor limit towards `wanted` (+ headroom); return it."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    target = wanted + 256
-    if hard != resource.RLIM_INFINITY:
-        target = min(target, hard)
-    if target > soft:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-        soft = target
-    return soft
-
-
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", envvar="CHATAPP_HOST", show_default=True)
 @click.option("--port", default=5000, type=int, envvar="CHATAPP_PORT", show_default=True)
@@ -69,7 +56,8 @@ def serve(host: str, port: int, max_connections: int, no_migrate: bool, reuse_po
     import eventlet
     import eventlet.wsgi
 
-    from chatapp.commands.listener import DeadlineProtocol, PortInUse, listen
+    from chatapp.server.listener import DeadlineProtocol, PortInUse, listen
+    from chatapp.server.worker import start_worker
 
     if not eventlet.patcher.is_monkey_patched("socket"):
         raise click.ClickException(
@@ -100,12 +88,8 @@ def serve(host: str, port: int, max_connections: int, no_migrate: bool, reuse_po
         from flask_migrate import upgrade
 
         upgrade()
-    limit = raise_open_files_limit(max_connections)
     app = current_app._get_current_object()
-    from chatapp.runtime import freeze_startup_objects, start_background_work
-
-    frozen = freeze_startup_objects()
-    start_background_work(app)
+    limit, frozen = start_worker(app, max_connections)
     # eventlet's server waits for every open connection to end before it
     # returns, so a graceful stop must end the websockets itself. The handler
     # only sets a flag: a signal does not wake eventlet's hub (the interrupted
@@ -158,7 +142,7 @@ def graceful_exit(app) -> None:
     """
     from chatapp.extensions import socketio
     from chatapp.presence import local_sessions
-    from chatapp.runtime import stop_background_work
+    from chatapp.server.background import stop_background_work
 
     log.info("shutting down: disconnecting clients, draining the outbox relay")
     try:

@@ -9,11 +9,10 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from chatapp import events, notify
+from chatapp import notify, outbox
 from chatapp.auth import budgets
 from chatapp.auth.passwords import check_password, fingerprint, hash_password
 from chatapp.errors import Conflict, Forbidden, InvalidCredentials, NotFound
-from chatapp.events import outbox
 from chatapp.extensions import db
 from chatapp.models import AuthSession, User
 from chatapp.models.types import utcnow
@@ -97,7 +96,7 @@ def register(username: str, password: str, *, is_admin: bool = False) -> User:
         # Another request registered the same name between our check and commit.
         db.session.rollback()
         raise Conflict("That username is taken.") from None
-    events.wake()
+    outbox.wake()
     return user
 
 

@@ -14,9 +14,9 @@ from chatapp import metrics, notify
 from chatapp.errors import Conflict, NotInRoom, RateLimited
 from chatapp.models import Room, User
 from chatapp.payloads import message_payload
-from chatapp.presence import local_sessions, presence
+from chatapp.presence import local_sessions, presence_store
 from chatapp.schemas import HistoryQuery, PostMessage, SendMessage, clean_message_text
-from chatapp.services import commands, limits, messages, queries, rooms
+from chatapp.services import chat_commands, limits, messages, queries, rooms
 
 HISTORY_ON_JOIN = 50
 
@@ -56,7 +56,7 @@ def join(user: User, sid: str, room_name: str) -> dict[str, Any]:
     # Every join answers with a page of history, a repeated one included.
     limits.spend("RATELIMIT_HISTORY", f"user:{user.id}", cost=HISTORY_ON_JOIN)
     room = _become_member(user, name)
-    change = presence().join(sid, user.username, name)
+    change = presence_store().join(sid, user.username, name)
     session.rooms[name] = room.id
     # Subscribe before reading history: a message committed before the read is
     # in it, one committed after is delivered live (clients drop repeats by seq).
@@ -93,7 +93,7 @@ def leave(user: User, sid: str, room_name: str) -> dict[str, Any]:
 
 
 def _leave_presence(sid: str, name: str):
-    change = presence().leave(sid, name)
+    change = presence_store().leave(sid, name)
     notify.users_gone(change)
     if change.changed:
         notify.presence_changed(change, "leave")
@@ -110,7 +110,7 @@ def disconnect(sid: str) -> None:
         return
     for name in list(session.rooms):
         _leave_presence(sid, name)
-    presence().disconnect(sid, session.username)
+    presence_store().disconnect(sid, session.username)
 
 
 def joined_room(sid: str, room_name: str) -> rooms.RoomKey:
@@ -125,12 +125,12 @@ def joined_room(sid: str, room_name: str) -> rooms.RoomKey:
 def send(user: User, sid: str, data: SendMessage) -> dict[str, Any]:
     """Store a message and broadcast it, or run a #command. Idempotent per client_id."""
     text = clean_message_text(data.text, current_app.config["MAX_MESSAGE_LENGTH"])
-    command = commands.parse(text)
+    command = chat_commands.parse(text)
     if command is not None:
         limits.spend("RATELIMIT_MESSAGES", f"user:{user.id}")
-        return commands.run(user, rooms.normalize_room_name(data.room), *command)
+        return chat_commands.run(user, rooms.normalize_room_name(data.room), *command)
     room = joined_room(sid, data.room)
-    payload, _ = post(user, room, commands.unescape(text), data.client_id)
+    payload, _ = post(user, room, chat_commands.unescape(text), data.client_id)
     return {"message": payload}
 
 
@@ -141,12 +141,12 @@ def send_over_http(user: User, room_name: str, data: PostMessage) -> tuple[dict[
     for a repeated client_id, 200 {"command", "result"} for a #command.
     """
     text = clean_message_text(data.text, current_app.config["MAX_MESSAGE_LENGTH"])
-    command = commands.parse(text)
+    command = chat_commands.parse(text)
     room = rooms.get_member_room(user, room_name)
     if command is not None:
         limits.spend("RATELIMIT_MESSAGES", f"user:{user.id}")
-        return commands.run(user, room.name, *command), 200
-    payload, created = post(user, room, commands.unescape(text), data.client_id)
+        return chat_commands.run(user, room.name, *command), 200
+    payload, created = post(user, room, chat_commands.unescape(text), data.client_id)
     return {"message": payload}, 201 if created else 200
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from chatapp.errors import BadRequest, UnknownCommand
 from chatapp.models import User
-from chatapp.presence import presence
+from chatapp.presence import presence_store
 from chatapp.services import limits, queries, rooms
 
 DEFAULT_PAGE = 20
@@ -76,7 +76,7 @@ def _help(user, room, args):
 
 def _users(user, room, args):
     rooms.get_member_room(user, room)  # members only, like every room command
-    change = presence().online(room)
+    change = presence_store().online(room)
     return {"room": room, "online": change.online, "users": change.users}
 
 

@@ -15,8 +15,8 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from chatapp import outbox
 from chatapp.errors import Unauthorized
-from chatapp.events import outbox
 from chatapp.extensions import db
 from chatapp.models import Message, Room, User
 from chatapp.models.types import utcnow

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from chatapp.extensions import db
 from chatapp.models import Membership, Message, Room, User
 from chatapp.payloads import message_payload, room_payload
-from chatapp.presence import presence
+from chatapp.presence import presence_store
 
 
 def _messages(query) -> list[dict[str, Any]]:
@@ -76,7 +76,7 @@ def list_rooms(after_name: str | None, limit: int) -> list[dict[str, Any]]:
     if after_name:
         query = query.where(Room.name > after_name)
     rooms = db.session.scalars(query).all()
-    counts = presence().online_counts([room.name for room in rooms])
+    counts = presence_store().online_counts([room.name for room in rooms])
     return [room_payload(room, counts.get(room.name, 0)) for room in rooms]
 
 

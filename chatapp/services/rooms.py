@@ -7,8 +7,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from chatapp import outbox
 from chatapp.errors import BadRequest, NotFound, NotInRoom
-from chatapp.events import outbox
 from chatapp.extensions import db
 from chatapp.models import Membership, Room, User
 from chatapp.payloads import member_payload

@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import logging
-import sys
 
 from flask import Flask
 
 from chatapp.extensions import socketio
+from chatapp.server import green
 
 
 def async_mode(app: Flask) -> str | None:
-    """SOCKETIO_ASYNC_MODE, or "eventlet" in a process eventlet has monkey patched.
-
-    Left to itself, Flask-SocketIO picks "threading" whenever FLASK_RUN_FROM_CLI
-    is set, and Click's FlaskGroup sets it for every `cli.py` command, `serve`
-    included. `serve` then ran on eventlet's hub with the threading driver: a
-    green thread per websocket reader and simple-websocket's wsproto framing
-    instead of eventlet's own websocket, and half the fan-out ceiling
-    (docs/benchmarks.md).
-    """
-    mode = app.config["SOCKETIO_ASYNC_MODE"]
-    eventlet = sys.modules.get("eventlet")  # never imported here: it warns on import
-    if mode is None and eventlet is not None and eventlet.patcher.is_monkey_patched("socket"):
-        return "eventlet"
-    return mode
+    """The Socket.IO driver: SOCKETIO_ASYNC_MODE, or the green hub's when it runs this process."""
+    return green.socketio_mode(app.config["SOCKETIO_ASYNC_MODE"])
 
 
 def message_queue_url(app: Flask) -> str | None:

@@ -17,7 +17,7 @@ from chatapp.auth.tokens import read_token
 from chatapp.errors import ChatError, RateLimited, Unauthorized, Unavailable
 from chatapp.extensions import db, socketio
 from chatapp.models import User
-from chatapp.presence import local_sessions, presence
+from chatapp.presence import local_sessions, presence_store
 from chatapp.presence.local import LocalSession
 from chatapp.schemas import HistoryQuery, RoomRef, SendMessage, parse
 from chatapp.services import chat
@@ -39,8 +39,8 @@ def refuse(error: ChatError) -> SocketRefused:
 def _authenticate(auth: Any) -> User | None:
     """The user behind `auth: {"token"}`, a bearer header or the session cookie."""
     if isinstance(auth, dict) and isinstance(auth.get("token"), str):
-        sid = read_token(auth["token"])
-        return load_session_user(sid) if sid else None
+        auth_session_id = read_token(auth["token"])
+        return load_session_user(auth_session_id) if auth_session_id else None
     return current_user if current_user.is_authenticated else None
 
 
@@ -51,13 +51,13 @@ def connect(auth: Any = None) -> None:
         user = _authenticate(auth)
         if user is None:
             raise refuse(Unauthorized("Log in first: send auth {token} or the session cookie."))
-        sessions = presence().connect(request.sid, user.username)
+        sessions = presence_store().connect(request.sid, user.username)
     except DBAPIError:
         db.session.rollback()
         log.exception("database error during connect")
         raise refuse(Unavailable()) from None
     if sessions > current_app.config["MAX_SESSIONS_PER_USER"]:
-        presence().disconnect(request.sid, user.username)
+        presence_store().disconnect(request.sid, user.username)
         raise refuse(RateLimited(60, "Too many sessions open for this user; close one first."))
     session["auth_session_id"] = user.auth_session_id
     local_sessions().add(request.sid, LocalSession(user.id, user.username, user.auth_session_id))
