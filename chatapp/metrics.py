@@ -73,6 +73,16 @@ DEAD_LETTER_ROWS = Gauge(
 NATS_CONNECTED = Gauge("chatapp_nats_connected", "1 while this process is connected to NATS.")
 RELAY_LEADER = Gauge("chatapp_relay_leader", "1 while this process's relay is the leader.")
 
+
+def socket_event(event: str, outcome: str, elapsed: float) -> None:
+    """Count one acknowledged socket event; a stored send's latency too."""
+    SOCKET_EVENTS.labels(event, outcome).inc()
+    if event == "send" and outcome == "ok":
+        SEND_LATENCY.observe(elapsed)
+    if outcome == "rate_limited":
+        REFUSALS.labels("socket").inc()
+
+
 bp = Blueprint("metrics", __name__)
 
 

@@ -65,7 +65,7 @@ def apply(*, auth_session_id: str | None = None, user_id: int | None = None) -> 
 def end_dead_logins(logins: dict[str, str]) -> int:
     """Of `logins` (socket id -> login id), tell and cut the sockets whose login ended."""
     from chatapp.services.accounts import live_logins
-    from chatapp.sockets.acks import end_login
+    from chatapp.sockets.session import end_login
 
     if not logins:
         return 0

@@ -40,13 +40,13 @@ def test_pre_commit_runs_the_pinned_ruff():
 
 
 def test_asyncapi_document_covers_every_socket_event_and_subject():
-    from chatapp.sockets import events
+    from chatapp.sockets import handlers
 
     document = yaml.safe_load((ROOT / "docs/asyncapi.yaml").read_text())
     assert document["asyncapi"].startswith("3.")
     addresses = {channel["address"] for channel in document["channels"].values()}
     handled = {"join", "leave", "send", "history"}
-    assert all(hasattr(events, name) for name in handled)
+    assert all(hasattr(handlers, name) for name in handled)
     assert handled | {"message", "presence", "notice"} <= addresses
     assert {"chat.room.{room}.message", "chat.room.{room}.presence", "chat.user.created"} <= (
         addresses

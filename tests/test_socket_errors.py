@@ -221,12 +221,12 @@ def test_database_errors_become_unavailable_not_ok(app, alice, monkeypatch):
 
 
 def test_unexpected_errors_become_internal_error_without_details(alice, monkeypatch):
-    from chatapp.services import chat
+    from chatapp.services import queries
 
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(chat, "history", broken)
+    monkeypatch.setattr(queries, "history_page", broken)
     reply = ack(alice, "history", {"room": "general"})
     assert error_code(reply) == "internal_error"
     assert "secret" not in str(reply)

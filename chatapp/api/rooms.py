@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from chatapp.api import bp
 from chatapp.api.body import body_as, query_as
 from chatapp.schemas import HistoryQuery, PostMessage, RoomsQuery
-from chatapp.services import chat, queries, rooms
+from chatapp.services import messages, queries, rooms
 
 
 @bp.get("/rooms")
@@ -26,7 +26,8 @@ def list_rooms():
 @login_required
 def join_room(room: str):
     """Become a member of a room (created on first join), as a script would."""
-    return jsonify(chat.join_over_http(current_user, room))
+    found = rooms.become_member(current_user, rooms.normalize_room_name(room))
+    return jsonify({"room": found.name, "seq": found.last_seq})
 
 
 @bp.get("/rooms/<room>/messages")
@@ -34,7 +35,7 @@ def join_room(room: str):
 def room_messages(room: str):
     """A page of a room's messages, oldest first: ?before_seq=|after_seq=&limit=."""
     query = query_as(HistoryQuery).model_copy(update={"room": room})
-    return jsonify(chat.history(current_user, query))
+    return jsonify(queries.history_page(current_user, query))
 
 
 @bp.post("/rooms/<room>/messages")
@@ -42,5 +43,6 @@ def room_messages(room: str):
 def post_message(room: str):
     """Send over HTTP: 201 with the message; 200 with the original on a repeated client_id,
     or with {"command", "result"} for a #command (as over a socket)."""
-    answer, status = chat.send_over_http(current_user, room, body_as(PostMessage))
-    return jsonify(answer), status
+    data = body_as(PostMessage)
+    answer, created = messages.post_text(current_user, room, data.text, data.client_id)
+    return jsonify(answer), 201 if created else 200

@@ -7,9 +7,10 @@ import logging
 
 from flask import Flask
 
-from chatapp import notify, revocations
+from chatapp import revocations
 from chatapp.extensions import socketio
 from chatapp.presence import local_sessions, presence_store
+from chatapp.services import presence
 from chatapp.sockets import gate
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ def presence_upkeep(app: Flask) -> None:
             with app.app_context():
                 presence_store().refresh(local_sessions().snapshot())
                 for change in presence_store().sweep():
-                    notify.users_gone(change)
+                    presence.announce_gone(change)
                 end_revoked_logins()
         except Exception:
             log.exception("presence upkeep failed; retrying in %ss", interval)

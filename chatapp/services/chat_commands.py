@@ -124,3 +124,12 @@ RUNNERS = {
 def run(user: User, room: str, name: str, args: list[str]) -> dict[str, Any]:
     """Run command `name` in the context of `room`; the ack body."""
     return {"command": name, "result": RUNNERS[name](user, room, args)}
+
+
+def answer(user: User, room: str, text: str) -> dict[str, Any] | None:
+    """The answer to `text` if it is a #command (it spends a message), else None."""
+    command = parse(text)
+    if command is None:
+        return None
+    limits.spend("RATELIMIT_MESSAGES", f"user:{user.id}")
+    return run(user, rooms.normalize_room_name(room), *command)

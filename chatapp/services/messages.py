@@ -1,4 +1,4 @@
-"""Storing and reading messages.
+"""Sending messages: limit, store with the NATS event, commit, then broadcast.
 
 Sequence numbers: `rooms.last_seq` is incremented by an UPDATE ... RETURNING in
 the transaction that inserts the message. PostgreSQL holds the room's row lock
@@ -10,18 +10,22 @@ consecutive numbers; a rolled-back send gives its number back. Hence per room:
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+from flask import current_app
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from chatapp import outbox
-from chatapp.errors import Unauthorized
+from chatapp import metrics, notify, outbox
+from chatapp.errors import Conflict, RateLimited, Unauthorized
 from chatapp.extensions import db
 from chatapp.models import Message, Room, User
 from chatapp.models.types import utcnow
 from chatapp.payloads import message_payload
-from chatapp.services.rooms import RoomKey
+from chatapp.schemas import clean_message_text
+from chatapp.services import chat_commands, limits
+from chatapp.services.rooms import RoomKey, get_member_room
 
 ROOMS = Room.__table__
 MESSAGES = Message.__table__
@@ -96,3 +100,53 @@ def store_message(
         # The Core UPDATE bypassed the ORM: keep the caller's instance true.
         set_committed_value(room, "last_seq", seq)
     return message, True
+
+
+def send_message(
+    user: User, room: Room | RoomKey, text: str, client_id: str | None
+) -> tuple[dict[str, Any], bool]:
+    """Limit, store (with its NATS event), commit, then broadcast; (payload, created).
+
+    `text` is clean and is not a command. The rate budget is spent first, before
+    any database work, so a flood is refused without touching a room's row lock.
+    A retry of a stored message (same client_id, room and text) is answered with
+    the original, broadcast already, even once the budget is spent: looking for
+    it only on refusal keeps a query off every send.
+    """
+    try:
+        limits.spend("RATELIMIT_MESSAGES", f"user:{user.id}")
+    except RateLimited:
+        message = find_by_client_id(user, client_id) if client_id else None
+        if message is None:
+            raise
+        created = False
+    else:
+        message, created = store_message(user, room, text, client_id)
+    if not created and (message.room_id != room.id or message.text != text):
+        # A retry repeats its message exactly; anything else would be dropped
+        # silently while the sender believes it was sent.
+        raise Conflict(
+            "This client_id was already used for another message; use a new client_id for new text."
+        )
+    payload = message_payload(message, room.name, user.username)
+    if created:
+        metrics.MESSAGES_STORED.inc()
+        outbox.wake()
+        notify.message_created(payload)
+    return payload, created
+
+
+def post_text(
+    user: User, room_name: str, raw_text: str, client_id: str | None
+) -> tuple[dict[str, Any], bool | None]:
+    """The REST send: (answer, created), created None when the text was a #command.
+
+    Members only; the same text rules, #commands and idempotency as a socket.
+    """
+    text = clean_message_text(raw_text, current_app.config["MAX_MESSAGE_LENGTH"])
+    room = get_member_room(user, room_name)
+    answer = chat_commands.answer(user, room.name, text)
+    if answer is not None:
+        return answer, None
+    payload, created = send_message(user, room, chat_commands.unescape(text), client_id)
+    return {"message": payload}, created

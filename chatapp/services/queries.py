@@ -10,6 +10,8 @@ from chatapp.extensions import db
 from chatapp.models import Membership, Message, Room, User
 from chatapp.payloads import message_payload, room_payload
 from chatapp.presence import presence_store
+from chatapp.schemas import HistoryQuery
+from chatapp.services import limits, rooms
 
 
 def _messages(query) -> list[dict[str, Any]]:
@@ -103,3 +105,11 @@ def member_rooms(user: User) -> list[dict[str, Any]]:
         {"name": row.name, "seq": row.last_seq, "last_read_seq": row.last_read_seq}
         for row in db.session.execute(query)
     ]
+
+
+def history_page(user: User, query: HistoryQuery) -> dict[str, Any]:
+    """A page of a room's messages, for members only; the budget is spent by page size."""
+    limits.spend("RATELIMIT_HISTORY", f"user:{user.id}", cost=query.limit)
+    room = rooms.get_member_room(user, query.room)
+    items = room_history(room, query.before_seq, query.after_seq, query.limit)
+    return {"room": room.name, "messages": items, "seq": room.last_seq}

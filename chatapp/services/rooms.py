@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from flask import current_app
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from chatapp import outbox
-from chatapp.errors import BadRequest, NotFound, NotInRoom
+from chatapp import notify, outbox
+from chatapp.errors import BadRequest, NotFound, NotInRoom, RateLimited
 from chatapp.extensions import db
 from chatapp.models import Membership, Room, User
 from chatapp.payloads import member_payload
 from chatapp.schemas import ROOM_RE
+from chatapp.services import limits
 
 
 class RoomKey(NamedTuple):
@@ -117,3 +119,34 @@ def count_memberships(user: User) -> int:
     return db.session.scalar(
         select(func.count()).select_from(Membership).where(Membership.user_id == user.id)
     )
+
+
+def become_member(user: User, name: str, *, spend_join: bool = True) -> Room:
+    """The room `name` (created on first use) with `user` a member, within the budgets.
+
+    A new membership is announced to the room (`member`, "joined"). A socket
+    spends the join budget only when it enters a room it is not in yet.
+    """
+    if spend_join:
+        limits.spend("RATELIMIT_JOINS", f"user:{user.id}")
+    room = get_or_create_room(name, user)
+    if not is_member(user, room):
+        if count_memberships(user) >= current_app.config["MAX_ROOMS_PER_USER"]:
+            raise RateLimited(
+                retry_after=60, message="You are in the most rooms allowed; leave one first."
+            )
+        _announce(add_member(user, room))
+    return room
+
+
+def end_membership(user: User, name: str) -> None:
+    """`user` left `name` for good: the membership ends and the room is told."""
+    room = find_room(name)
+    if room is not None:
+        _announce(remove_member(user, room))
+
+
+def _announce(payload: dict[str, Any] | None) -> None:
+    if payload is not None:
+        outbox.wake()
+        notify.member_changed(payload)

@@ -30,7 +30,7 @@ def init_app(app: Flask) -> None:
     # Import the handlers before the first socketio.init_app: @socketio.on
     # queues handlers for every later init_app only while no server exists;
     # once one does, it binds them to that server (that one app) alone.
-    from chatapp.sockets import events  # noqa: F401
+    from chatapp.sockets import handlers  # noqa: F401
 
     origins = app.config["CORS_ORIGINS"] or None  # None: same origin only, never "*"
     url = message_queue_url(app)

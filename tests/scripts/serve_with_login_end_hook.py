@@ -25,7 +25,7 @@ from flask import jsonify  # noqa: E402
 from chatapp.api import bp  # noqa: E402
 from chatapp.extensions import socketio  # noqa: E402
 from chatapp.presence import local_sessions  # noqa: E402
-from chatapp.sockets.acks import cut_off  # noqa: E402
+from chatapp.sockets.session import cut_off  # noqa: E402
 
 ENDED = {"code": "unauthorized", "message": "Your login session has ended; log in again."}
 

@@ -1,6 +1,7 @@
 """Socket.IO event handlers: the room protocol of docs/protocol.md.
 
-Thin: parse, call one service, ack. Errors become acks in `acks.acked`.
+Thin: parse, call one function, ack. `dispatch.acked` authenticates the
+socket, turns errors into acks (`acks`), counts and logs each event.
 """
 
 from __future__ import annotations
@@ -9,21 +10,19 @@ import logging
 from typing import Any
 
 from flask import current_app, request, session
-from flask_login import current_user
 from flask_socketio import ConnectionRefusedError as SocketRefused
 from sqlalchemy.exc import DBAPIError
 
-from chatapp.auth.tokens import read_token
 from chatapp.errors import ChatError, RateLimited, Unauthorized, Unavailable
 from chatapp.extensions import db, socketio
 from chatapp.models import User
 from chatapp.presence import local_sessions, presence_store
 from chatapp.presence.local import LocalSession
 from chatapp.schemas import HistoryQuery, RoomRef, SendMessage, parse
-from chatapp.services import chat
-from chatapp.services.accounts import load_session_user
-from chatapp.sockets import gate
-from chatapp.sockets.acks import acked
+from chatapp.services import queries
+from chatapp.sockets import gate, rooms
+from chatapp.sockets.dispatch import acked
+from chatapp.sockets.session import authenticate
 from chatapp.tracing import start_trace
 
 log = logging.getLogger(__name__)
@@ -36,19 +35,11 @@ def refuse(error: ChatError) -> SocketRefused:
     return SocketRefused(error.message, error.to_dict())
 
 
-def _authenticate(auth: Any) -> User | None:
-    """The user behind `auth: {"token"}`, a bearer header or the session cookie."""
-    if isinstance(auth, dict) and isinstance(auth.get("token"), str):
-        auth_session_id = read_token(auth["token"])
-        return load_session_user(auth_session_id) if auth_session_id else None
-    return current_user if current_user.is_authenticated else None
-
-
 @socketio.on("connect")
 def connect(auth: Any = None) -> None:
     """A client connects with a session cookie or auth {"token"}; others are refused."""
     try:
-        user = _authenticate(auth)
+        user = authenticate(auth)
         if user is None:
             raise refuse(Unauthorized("Log in first: send auth {token} or the session cookie."))
         sessions = presence_store().connect(request.sid, user.username)
@@ -68,7 +59,7 @@ def connect(auth: Any = None) -> None:
 def disconnect(*reason: Any) -> None:
     """The connection closed or was lost: the session leaves its rooms' presence."""
     try:
-        chat.disconnect(request.sid)
+        rooms.disconnect(request.sid)
     except Exception:
         log.exception("cleaning up a disconnected session failed")
 
@@ -77,28 +68,28 @@ def disconnect(*reason: Any) -> None:
 @acked
 def join(user: User, data: Any) -> dict[str, Any]:
     """Sent by a client to join a room. Acks with room, online, users, seq, history."""
-    return chat.join(user, request.sid, parse(RoomRef, data).room)
+    return rooms.join(user, request.sid, parse(RoomRef, data).room)
 
 
 @socketio.on("leave")
 @acked
 def leave(user: User, data: Any) -> dict[str, Any]:
     """Sent by a client to leave a room. Acks with {"room"}."""
-    return chat.leave(user, request.sid, parse(RoomRef, data).room)
+    return rooms.leave(user, request.sid, parse(RoomRef, data).room)
 
 
 @socketio.on("send")
 @acked
 def send(user: User, data: Any) -> dict[str, Any]:
     """Sent by a client to post a message or run a #command. Acks with message or result."""
-    return chat.send(user, request.sid, parse(SendMessage, data))
+    return rooms.send(user, request.sid, parse(SendMessage, data))
 
 
 @socketio.on("history")
 @acked
 def history(user: User, data: Any) -> dict[str, Any]:
     """Sent by a member to page through a room. Acks with {"room", "messages", "seq"}."""
-    return chat.history(user, parse(HistoryQuery, data))
+    return queries.history_page(user, parse(HistoryQuery, data))
 
 
 @socketio.on("*")

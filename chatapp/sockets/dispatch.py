@@ -1,0 +1,65 @@
+"""Running an acknowledged socket event: trace, authenticate, call, ack, count, log."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import request
+
+from chatapp import metrics
+from chatapp.errors import ChatError
+from chatapp.models import User
+from chatapp.presence import local_sessions
+from chatapp.sockets.acks import error_ack
+from chatapp.sockets.session import after_refusal, session_user
+from chatapp.tracing import start_trace
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[User, Any], dict[str, Any]]
+
+
+def acked(handler: Handler) -> Callable[..., dict[str, Any]]:
+    """Call `handler(user, payload)`; ack {"ok": true, ...} or {"ok": false, "error"}.
+
+    Every ack carries the event's trace id; every event is counted and logged.
+    """
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any) -> dict[str, Any]:
+        started = time.perf_counter()
+        trace_id = start_trace()
+        try:
+            if len(args) > 1:
+                raise ChatError("Send one payload object.")
+            ack = {"ok": True, **handler(session_user(), args[0] if args else None)}
+        except Exception as error:  # noqa: BLE001 (every failure becomes an ack)
+            after_refusal(request.sid, error)
+            ack = error_ack(error, handler.__name__)
+        ack["trace_id"] = trace_id
+        _record(handler.__name__, args, ack, time.perf_counter() - started)
+        return ack
+
+    return wrapper
+
+
+def _record(event: str, args: tuple, ack: dict[str, Any], elapsed: float) -> None:
+    outcome = "ok" if ack["ok"] else ack["error"]["code"]
+    metrics.socket_event(event, outcome, elapsed)
+    data = args[0] if len(args) == 1 and isinstance(args[0], dict) else {}
+    room = data.get("room") if isinstance(data.get("room"), str) else None
+    session = local_sessions().get(request.sid)
+    log.info(
+        "socket event",
+        extra={
+            "event": event,
+            "outcome": outcome,
+            "user": session.username if session else None,
+            "room": room[:64] if room else None,
+            "duration_ms": round(elapsed * 1000, 2),
+        },
+    )

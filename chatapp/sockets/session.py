@@ -1,0 +1,101 @@
+"""A socket's session: who it is, its subscriptions, and how it is cut off."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from flask import current_app, request, session
+from flask_login import current_user
+
+from chatapp.auth.tokens import read_token
+from chatapp.errors import RateLimited, Unauthorized
+from chatapp.extensions import socketio
+from chatapp.models import User
+from chatapp.presence import local_sessions
+from chatapp.services import limits
+from chatapp.services.accounts import load_session_user
+
+log = logging.getLogger(__name__)
+
+LOGIN_ENDED = "Your login session has ended; log in again."
+
+
+def authenticate(auth: Any) -> User | None:
+    """The user behind `auth: {"token"}`, a bearer header or the session cookie."""
+    if isinstance(auth, dict) and isinstance(auth.get("token"), str):
+        auth_session_id = read_token(auth["token"])
+        return load_session_user(auth_session_id) if auth_session_id else None
+    return current_user if current_user.is_authenticated else None
+
+
+def session_user() -> User:
+    """The user of this socket, so that logout and disable bite.
+
+    The login is re-read from the database at most every LOGIN_RECHECK_SECONDS:
+    one query per event was a tenth of a send's CPU. Revocations are applied at
+    once where they are announced (chatapp.revocations); this re-check catches
+    what was not announced (no Redis, expiry).
+    """
+    local = local_sessions().get(request.sid)
+    now = time.monotonic()
+    if (
+        local is not None
+        and local.user is not None
+        and now - local.checked_at < current_app.config["LOGIN_RECHECK_SECONDS"]
+    ):
+        return local.user
+    auth_session_id = session.get("auth_session_id")
+    user = load_session_user(auth_session_id) if auth_session_id else None
+    if user is None:
+        raise Unauthorized(LOGIN_ENDED)
+    if local is not None:
+        local.user, local.checked_at = user, now
+    return user
+
+
+def subscribe(sid: str, room: str) -> None:
+    """Deliver a room's broadcasts to socket `sid` (works outside a handler)."""
+    socketio.server.enter_room(sid, room, namespace="/")
+
+
+def unsubscribe(sid: str, room: str) -> None:
+    socketio.server.leave_room(sid, room, namespace="/")
+
+
+def cut_off(sid: str) -> None:
+    """Disconnect a socket for good: its namespace, and the connection under it.
+
+    A namespace disconnect alone leaves the Engine.IO connection open, and a
+    hostile raw client could keep sending on it.
+    """
+    eio_sid = socketio.server.manager.eio_sid_from_sid(sid, "/")
+    socketio.server.disconnect(sid, namespace="/")
+    if eio_sid is not None:
+        socketio.server.eio.disconnect(eio_sid)
+
+
+def end_login(sid: str, message: str = LOGIN_ENDED) -> None:
+    """Tell a socket its login ended (event `unauthorized`), then disconnect it.
+
+    Clients learn why they were cut off, and do not reconnect in a loop.
+    """
+    socketio.emit("unauthorized", Unauthorized(message).to_dict(), to=sid)
+    cut_off(sid)
+
+
+def after_refusal(sid: str, error: Exception) -> bool:
+    """What a refused event does to its socket; True if the socket was cut off.
+
+    An ended login ends the socket; a socket that keeps going after
+    `rate_limited` answers (RATELIMIT_FLOOD) is disconnected.
+    """
+    if isinstance(error, Unauthorized):
+        end_login(sid, error.message)
+        return True
+    if isinstance(error, RateLimited) and limits.flooding(f"sid:{sid}"):
+        log.warning("disconnecting a flooding socket", extra={"sid": sid})
+        cut_off(sid)
+        return True
+    return False
