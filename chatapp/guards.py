@@ -96,4 +96,4 @@ def check_origin() -> None:
 def init_app(app: Flask) -> None:
     """Call after the Socket.IO middleware is installed, so the Host check wraps it."""
     app.before_request(check_origin)
-    app.wsgi_app = HostCheck(app.wsgi_app, allowed_hosts(app.config))
+    app.wsgi_app = HostCheck(app.wsgi_app, allowed_hosts(app.config))  # type: ignore[method-assign]

@@ -8,14 +8,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import request
-
 from chatapp import metrics
 from chatapp.errors import ChatError
 from chatapp.models import User
 from chatapp.presence import local_sessions
 from chatapp.sockets.acks import error_ack
-from chatapp.sockets.session import after_refusal, session_user
+from chatapp.sockets.session import after_refusal, current_sid, session_user
 from chatapp.tracing import start_trace
 
 log = logging.getLogger(__name__)
@@ -38,7 +36,7 @@ def acked(handler: Handler) -> Callable[..., dict[str, Any]]:
                 raise ChatError("Send one payload object.")
             ack = {"ok": True, **handler(session_user(), args[0] if args else None)}
         except Exception as error:  # noqa: BLE001 (every failure becomes an ack)
-            after_refusal(request.sid, error)
+            after_refusal(current_sid(), error)
             ack = error_ack(error, handler.__name__)
         ack["trace_id"] = trace_id
         _record(handler.__name__, args, ack, time.perf_counter() - started)
@@ -52,7 +50,7 @@ def _record(event: str, args: tuple, ack: dict[str, Any], elapsed: float) -> Non
     metrics.socket_event(event, outcome, elapsed)
     data = args[0] if len(args) == 1 and isinstance(args[0], dict) else {}
     room = data.get("room") if isinstance(data.get("room"), str) else None
-    session = local_sessions().get(request.sid)
+    session = local_sessions().get(current_sid())
     log.info(
         "socket event",
         extra={

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from typing import Any
@@ -125,7 +126,7 @@ def install(app: Flask) -> None:
     eio.on("connect", eio_connect)
     eio.on("message", eio_message)
     eio.on("disconnect", eio_disconnect)
-    app.wsgi_app = HandshakeGate(app, app.wsgi_app)
+    app.wsgi_app = HandshakeGate(app, app.wsgi_app)  # type: ignore[method-assign]  # WSGI middleware, as Flask documents
 
 
 def authenticated(app: Flask, sid: str) -> None:
@@ -183,7 +184,8 @@ class HandshakeGate:
         if door.pending(address) >= door.per_address:
             metrics.HANDSHAKES_REFUSED.labels("pending").inc()
             return RateLimited(
-                door.timeout, "Too many connections from this address are still logging in."
+                math.ceil(door.timeout),
+                "Too many connections from this address are still logging in.",
             )
         with self.app.app_context():
             try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import current_app, request, session
+from flask import current_app, session
 from flask_socketio import ConnectionRefusedError as SocketRefused
 from sqlalchemy.exc import DBAPIError
 
@@ -22,7 +22,7 @@ from chatapp.schemas import HistoryQuery, RoomRef, SendMessage, parse
 from chatapp.services import queries
 from chatapp.sockets import gate, rooms
 from chatapp.sockets.dispatch import acked
-from chatapp.sockets.session import authenticate
+from chatapp.sockets.session import authenticate, current_sid
 from chatapp.tracing import start_trace
 
 log = logging.getLogger(__name__)
@@ -42,24 +42,24 @@ def connect(auth: Any = None) -> None:
         user = authenticate(auth)
         if user is None:
             raise refuse(Unauthorized("Log in first: send auth {token} or the session cookie."))
-        sessions = presence_store().connect(request.sid, user.username)
+        sessions = presence_store().connect(current_sid(), user.username)
     except DBAPIError:
         db.session.rollback()
         log.exception("database error during connect")
         raise refuse(Unavailable()) from None
     if sessions > current_app.config["MAX_SESSIONS_PER_USER"]:
-        presence_store().disconnect(request.sid, user.username)
+        presence_store().disconnect(current_sid(), user.username)
         raise refuse(RateLimited(60, "Too many sessions open for this user; close one first."))
     session["auth_session_id"] = user.auth_session_id
-    local_sessions().add(request.sid, LocalSession(user.id, user.username, user.auth_session_id))
-    gate.authenticated(current_app, request.sid)
+    local_sessions().add(current_sid(), LocalSession(user.id, user.username, user.auth_session_id))
+    gate.authenticated(current_app, current_sid())
 
 
 @socketio.on("disconnect")
 def disconnect(*reason: Any) -> None:
     """The connection closed or was lost: the session leaves its rooms' presence."""
     try:
-        rooms.disconnect(request.sid)
+        rooms.disconnect(current_sid())
     except Exception:
         log.exception("cleaning up a disconnected session failed")
 
@@ -68,21 +68,21 @@ def disconnect(*reason: Any) -> None:
 @acked
 def join(user: User, data: Any) -> dict[str, Any]:
     """Sent by a client to join a room. Acks with room, online, users, seq, history."""
-    return rooms.join(user, request.sid, parse(RoomRef, data).room)
+    return rooms.join(user, current_sid(), parse(RoomRef, data).room)
 
 
 @socketio.on("leave")
 @acked
 def leave(user: User, data: Any) -> dict[str, Any]:
     """Sent by a client to leave a room. Acks with {"room"}."""
-    return rooms.leave(user, request.sid, parse(RoomRef, data).room)
+    return rooms.leave(user, current_sid(), parse(RoomRef, data).room)
 
 
 @socketio.on("send")
 @acked
 def send(user: User, data: Any) -> dict[str, Any]:
     """Sent by a client to post a message or run a #command. Acks with message or result."""
-    return rooms.send(user, request.sid, parse(SendMessage, data))
+    return rooms.send(user, current_sid(), parse(SendMessage, data))
 
 
 @socketio.on("history")

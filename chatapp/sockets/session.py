@@ -22,6 +22,11 @@ log = logging.getLogger(__name__)
 LOGIN_ENDED = "Your login session has ended; log in again."
 
 
+def current_sid() -> str:
+    """The socket id of the event being handled."""
+    return request.sid  # type: ignore[attr-defined]  # Flask-SocketIO sets it on its requests
+
+
 def authenticate(auth: Any) -> User | None:
     """The user behind `auth: {"token"}`, a bearer header or the session cookie."""
     if isinstance(auth, dict) and isinstance(auth.get("token"), str):
@@ -38,7 +43,7 @@ def session_user() -> User:
     once where they are announced (chatapp.revocations); this re-check catches
     what was not announced (no Redis, expiry).
     """
-    local = local_sessions().get(request.sid)
+    local = local_sessions().get(current_sid())
     now = time.monotonic()
     if (
         local is not None
