@@ -84,7 +84,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     if app.config["PROXY_FIX_X_FOR"]:
         # Behind nginx: trust that many X-Forwarded-For hops for client addresses.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
+        # Flask's documented way to add WSGI middleware; mypy sees a method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1
+        )
     return app
 
 

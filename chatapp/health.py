@@ -15,7 +15,7 @@ from collections.abc import Callable
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import text
 
-from chatapp.extensions import db, limiter, socketio
+from chatapp.extensions import current_app_object, db, limiter, socketio
 from chatapp.log_throttle import LogThrottle
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ def _warn(name: str, msg: str, *args: object) -> None:
 
 def _timed(name: str, check: Callable[[], dict | None]) -> dict:
     """Run `check` in its own task with a deadline: a hung dependency cannot hang us."""
-    app = current_app._get_current_object()
+    app = current_app_object()
     result: dict = {}
     done = socketio.server.eio.create_event()
     started = time.monotonic()
@@ -137,7 +137,10 @@ def readyz():
     catches up, so a stuck relay is an alert, not a reason to take this
     process out of the load balancer.
     """
-    checks = {"database": (_check_database, True)}
+    # name -> (check, required); a check may add details to its entry.
+    checks: dict[str, tuple[Callable[[], dict | None], bool]] = {
+        "database": (_check_database, True)
+    }
     if current_app.config.get("REDIS_URL"):
         checks["redis"] = (_check_redis, True)
     if current_app.config.get("NATS_URL"):
