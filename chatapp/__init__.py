@@ -16,6 +16,7 @@ from chatapp import config as settings
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application: defaults, then environment, then `config`."""
     app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(settings.FIXED)
     app.config.from_mapping(settings.DEFAULTS)
     if not (config or {}).get("TESTING"):
         app.config.update(settings.from_env())
