@@ -16,6 +16,7 @@ from chatapp import config as settings
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application: defaults, then environment, then `config`."""
     app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(settings.FIXED)
     app.config.from_mapping(settings.DEFAULTS)
     if not (config or {}).get("TESTING"):
         app.config.update(settings.from_env())
@@ -84,7 +85,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     if app.config["PROXY_FIX_X_FOR"]:
         # Behind nginx: trust that many X-Forwarded-For hops for client addresses.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
+        # Flask's documented way to add WSGI middleware; mypy sees a method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1
+        )
     return app
 
 

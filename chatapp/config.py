@@ -2,19 +2,37 @@
 
 Nothing here runs at import time: `create_app` calls `from_env()` so that an
 import never reads the environment and tests can build apps with any config.
-Every setting is listed in the README's settings table.
+
+Every key of DEFAULTS is read from the environment variable of the same name
+(DATABASE_URL, in RENAMED, is the one exception), parsed by the type of its
+default: a mistyped number or boolean refuses to start, naming the variable.
+Every setting is listed in the README's settings table (a test checks both ways).
 """
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
-#: Secret keys that are obviously placeholders and refused in production.
-WEAK_SECRET_KEYS = {"", "dev", "changeme", "change-me", "secret", "development"}
+# The checks live in their own module; create_app finds them here.
+from chatapp.config_checks import SettingsError, check, check_secret_key
 
+__all__ = [
+    "DEFAULTS",
+    "FIXED",
+    "RENAMED",
+    "SettingsError",
+    "check",
+    "check_secret_key",
+    "derived",
+    "from_env",
+    "postgres_driver",
+    "variables",
+]
+
+#: What an operator may set, with its default. None means unset (see UNSET_TYPES).
 DEFAULTS: dict[str, Any] = {
     "CHATAPP_ENV": "development",
     "SECRET_KEY": None,
@@ -23,9 +41,6 @@ DEFAULTS: dict[str, Any] = {
     "NATS_URL": None,
     "TOKEN_MAX_AGE": 7 * 24 * 3600,
     "SESSION_COOKIE_SECURE": False,
-    "SESSION_COOKIE_HTTPONLY": True,
-    "SESSION_COOKIE_SAMESITE": "Lax",
-    "REMEMBER_COOKIE_DURATION": 0,
     # Argon2id at OWASP's first choice (m=19 MiB, t=2, p=1); see chatapp.auth.passwords.
     "PASSWORD_ARGON2_TIME_COST": 2,
     "PASSWORD_ARGON2_MEMORY_KIB": 19456,
@@ -45,12 +60,6 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "MAX_MESSAGE_LENGTH": 4000,
     "RATELIMIT_ENABLED": True,
-    "RATELIMIT_STORAGE_URI": "memory://",
-    "RATELIMIT_HEADERS_ENABLED": True,
-    "RATELIMIT_STRATEGY": "moving-window",
-    # REST limits keep working (per process) while Redis is down.
-    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
-    "RATELIMIT_SWALLOW_ERRORS": True,
     # Failed logins per (username, client address), and per client address
     # over every username; see chatapp.auth.budgets.
     "RATELIMIT_LOGIN_FAILURES": "5 per 15 minutes",
@@ -103,7 +112,6 @@ DEFAULTS: dict[str, Any] = {
     "SOCKETIO_ASYNC_MODE": None,  # None: the green hub's once patched, see server.green
     "SOCKETIO_MESSAGE_QUEUE": None,  # None: follows REDIS_URL
     "SOCKETIO_MAX_HTTP_BUFFER_SIZE": 64 * 1024,
-    "SQLALCHEMY_ENGINE_OPTIONS": {},
     "NATS_USER": None,
     "NATS_PASSWORD": None,
     "NATS_TOKEN": None,
@@ -113,11 +121,11 @@ DEFAULTS: dict[str, Any] = {
     "NATS_TLS_KEY": None,
     "NATS_JETSTREAM": True,
     "NATS_STREAM": "CHAT",
-    "NATS_STREAM_MAX_AGE": 7 * 24 * 3600,
+    "NATS_STREAM_MAX_AGE": 7 * 24 * 3600.0,
     "NATS_STREAM_MAX_BYTES": -1,
     # JetStream drops a repeated Nats-Msg-Id seen within this window; it must
     # outlast any retry of one entry (a relay failover takes seconds).
-    "NATS_DUPLICATE_WINDOW": 600,
+    "NATS_DUPLICATE_WINDOW": 600.0,
     "NATS_PUBLISH_RATE": 1000,
     "NATS_BATCH": 100,
     "NATS_RELAY_INTERVAL": 0.2,
@@ -129,96 +137,123 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_READYZ": "60 per minute",
 }
 
-_INT = int
-_STR = str
+#: Choices chatapp makes for its libraries: code and tests may override them,
+#: the environment does not (the README promises an HttpOnly, SameSite=Lax cookie).
+FIXED: dict[str, Any] = {
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_DURATION": 0,
+    # Follows REDIS_URL (see `derived`): one budget for every process.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_STRATEGY": "moving-window",
+    # REST limits keep working (per process) while Redis is down.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_SWALLOW_ERRORS": True,
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
+}
+
+#: Environment variables whose config key has another name: variable -> key.
+RENAMED = {"DATABASE_URL": "SQLALCHEMY_DATABASE_URI"}
+
+#: The type of each setting that defaults to None: there is no default to read it from.
+UNSET_TYPES: dict[str, type] = {
+    **dict.fromkeys(
+        (
+            "SECRET_KEY",
+            "SQLALCHEMY_DATABASE_URI",
+            "REDIS_URL",
+            "NATS_URL",
+            "PUBLIC_URL",
+            "LOG_FORMAT",
+            "LOG_DIR",
+            "SOCKETIO_ASYNC_MODE",
+            "SOCKETIO_MESSAGE_QUEUE",
+            "NATS_USER",
+            "NATS_PASSWORD",
+            "NATS_TOKEN",
+            "NATS_CREDS",
+            "NATS_TLS_CA",
+            "NATS_TLS_CERT",
+            "NATS_TLS_KEY",
+        ),
+        str,
+    ),
+    "PASSWORD_HASH_WORKERS": int,
+}
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
 
-def _bool(value: str) -> bool:
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+def _bool(variable: str, value: str) -> bool:
+    word = value.strip().lower()
+    if word in TRUE_WORDS | FALSE_WORDS:
+        return word in TRUE_WORDS
+    raise SettingsError(
+        f"{variable}={value!r} is not a boolean: use true or false (or 1/0, yes/no, on/off)."
+    )
 
 
-def _list(value: str) -> list[str]:
+def _int(variable: str, value: str) -> int:
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise SettingsError(f"{variable}={value!r} is not a whole number.") from None
+
+
+def _float(variable: str, value: str) -> float:
+    try:
+        number = float(value.strip())
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):  # "nan" and "inf" parse, and would mean nothing
+        raise SettingsError(f"{variable}={value!r} is not a number.")
+    return number
+
+
+def _str(variable: str, value: str) -> str:
+    return value
+
+
+def _list(variable: str, value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-#: environment variable -> (config key, parser)
-ENVIRONMENT: dict[str, tuple[str, Any]] = {
-    "CHATAPP_ENV": ("CHATAPP_ENV", _STR),
-    "SECRET_KEY": ("SECRET_KEY", _STR),
-    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", _STR),
-    "REDIS_URL": ("REDIS_URL", _STR),
-    "NATS_URL": ("NATS_URL", _STR),
-    "NATS_USER": ("NATS_USER", _STR),
-    "NATS_PASSWORD": ("NATS_PASSWORD", _STR),
-    "NATS_TOKEN": ("NATS_TOKEN", _STR),
-    "NATS_CREDS": ("NATS_CREDS", _STR),
-    "NATS_TLS_CA": ("NATS_TLS_CA", _STR),
-    "NATS_TLS_CERT": ("NATS_TLS_CERT", _STR),
-    "NATS_TLS_KEY": ("NATS_TLS_KEY", _STR),
-    "NATS_JETSTREAM": ("NATS_JETSTREAM", _bool),
-    "NATS_STREAM": ("NATS_STREAM", _STR),
-    "NATS_STREAM_MAX_AGE": ("NATS_STREAM_MAX_AGE", float),
-    "NATS_STREAM_MAX_BYTES": ("NATS_STREAM_MAX_BYTES", _INT),
-    "NATS_DUPLICATE_WINDOW": ("NATS_DUPLICATE_WINDOW", float),
-    "NATS_PUBLISH_RATE": ("NATS_PUBLISH_RATE", _INT),
-    "NATS_BATCH": ("NATS_BATCH", _INT),
-    "NATS_RELAY_INTERVAL": ("NATS_RELAY_INTERVAL", float),
-    "NATS_RECONNECT_WAIT": ("NATS_RECONNECT_WAIT", float),
-    "NATS_RELAY_STUCK_AFTER": ("NATS_RELAY_STUCK_AFTER", float),
-    "RATELIMIT_READYZ": ("RATELIMIT_READYZ", _STR),
-    "TOKEN_MAX_AGE": ("TOKEN_MAX_AGE", _INT),
-    "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _bool),
-    "PASSWORD_ARGON2_TIME_COST": ("PASSWORD_ARGON2_TIME_COST", _INT),
-    "PASSWORD_ARGON2_MEMORY_KIB": ("PASSWORD_ARGON2_MEMORY_KIB", _INT),
-    "PASSWORD_ARGON2_PARALLELISM": ("PASSWORD_ARGON2_PARALLELISM", _INT),
-    "PASSWORD_HASH_WORKERS": ("PASSWORD_HASH_WORKERS", _INT),
-    "PASSWORD_HASH_MAX_WAIT": ("PASSWORD_HASH_MAX_WAIT", float),
-    "PASSWORD_HASH_QUEUE": ("PASSWORD_HASH_QUEUE", _INT),
-    "REGISTRATION": ("REGISTRATION", _STR),
-    "MAX_CONTENT_LENGTH": ("MAX_CONTENT_LENGTH", _INT),
-    "MAX_MESSAGE_LENGTH": ("MAX_MESSAGE_LENGTH", _INT),
-    "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", _bool),
-    "RATELIMIT_LOGIN_FAILURES": ("RATELIMIT_LOGIN_FAILURES", _STR),
-    "RATELIMIT_LOGIN_ADDRESS": ("RATELIMIT_LOGIN_ADDRESS", _STR),
-    "RATELIMIT_REGISTER": ("RATELIMIT_REGISTER", _STR),
-    "RATELIMIT_ANONYMOUS": ("RATELIMIT_ANONYMOUS", _STR),
-    "RATELIMIT_USER": ("RATELIMIT_USER", _STR),
-    "RATELIMIT_MESSAGES": ("RATELIMIT_MESSAGES", _STR),
-    "RATELIMIT_JOINS": ("RATELIMIT_JOINS", _STR),
-    "RATELIMIT_FLOOD": ("RATELIMIT_FLOOD", _STR),
-    "REDIS_KEY_PREFIX": ("REDIS_KEY_PREFIX", _STR),
-    "MAX_SESSIONS_PER_USER": ("MAX_SESSIONS_PER_USER", _INT),
-    "LOGIN_RECHECK_SECONDS": ("LOGIN_RECHECK_SECONDS", float),
-    "MAX_ROOMS_PER_USER": ("MAX_ROOMS_PER_USER", _INT),
-    "PRESENCE_TTL": ("PRESENCE_TTL", _INT),
-    "PRESENCE_REFRESH": ("PRESENCE_REFRESH", _INT),
-    "CORS_ORIGINS": ("CORS_ORIGINS", _list),
-    "PROXY_FIX_X_FOR": ("PROXY_FIX_X_FOR", _INT),
-    "SERVER_NAMES": ("SERVER_NAMES", _list),
-    "PUBLIC_URL": ("PUBLIC_URL", _STR),
-    "CONNECT_TIMEOUT": ("CONNECT_TIMEOUT", float),
-    "MAX_PENDING_PER_ADDRESS": ("MAX_PENDING_PER_ADDRESS", _INT),
-    "RATELIMIT_HANDSHAKES": ("RATELIMIT_HANDSHAKES", _STR),
-    "RATELIMIT_HISTORY": ("RATELIMIT_HISTORY", _STR),
-    "HEADER_TIMEOUT": ("HEADER_TIMEOUT", float),
-    "IDLE_TIMEOUT": ("IDLE_TIMEOUT", float),
-    "SQLITE_BUSY_TIMEOUT": ("SQLITE_BUSY_TIMEOUT", float),
-    "LOG_FORMAT": ("LOG_FORMAT", _STR),
-    "LOG_LEVEL": ("LOG_LEVEL", _STR),
-    "LOG_DIR": ("LOG_DIR", _STR),
-    "LOG_MAX_BYTES": ("LOG_MAX_BYTES", _INT),
-    "LOG_BACKUP_COUNT": ("LOG_BACKUP_COUNT", _INT),
+#: The parser for each type of default, looked up by exact type (True is a bool here, not an int).
+PARSERS: dict[type, Callable[[str, str], Any]] = {
+    bool: _bool,
+    int: _int,
+    float: _float,
+    str: _str,
+    list: _list,
 }
 
 
+def variables() -> dict[str, str]:
+    """Every environment variable read: variable -> config key."""
+    renamed = set(RENAMED.values())
+    return {**{key: key for key in DEFAULTS if key not in renamed}, **RENAMED}
+
+
+def parser(key: str) -> Callable[[str, str], Any]:
+    """How the value of setting `key` is read: by the type of its default."""
+    default = DEFAULTS[key]
+    return PARSERS[UNSET_TYPES[key] if default is None else type(default)]
+
+
 def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Return the settings found in `environ` (default: `os.environ`)."""
+    """Return the settings found in `environ` (default: `os.environ`).
+
+    Raises SettingsError, naming the variable and its value, for a value its
+    setting cannot take (a boolean other than true/false..., a number that is not).
+    """
     environ = os.environ if environ is None else environ
-    found: dict[str, Any] = {}
-    for variable, (key, parse) in ENVIRONMENT.items():
-        if variable in environ:
-            found[key] = parse(environ[variable])
-    return found
+    return {
+        key: parser(key)(variable, environ[variable])
+        for variable, key in variables().items()
+        if variable in environ
+    }
 
 
 def derived(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -237,75 +272,6 @@ def derived(config: Mapping[str, Any]) -> dict[str, Any]:
     if uri:
         extra["SQLALCHEMY_DATABASE_URI"] = postgres_driver(uri)
     return extra
-
-
-class SettingsError(RuntimeError):
-    """A setting that must not be used; the message says which and why."""
-
-
-#: Words that mark a value as a placeholder nobody replaced (.env.example's included).
-PLACEHOLDER_MARKS = ("replace", "change", "example", "placeholder", "dummy", "xxxx")
-
-
-def looks_like_placeholder(value: str) -> bool:
-    lowered = value.lower()
-    return any(mark in lowered for mark in PLACEHOLDER_MARKS)
-
-
-def exact_origin(value: str) -> bool:
-    """True for `scheme://host[:port]` and nothing more: no `*`, `null`, path or userinfo."""
-    parsed = urlsplit(value)
-    try:
-        port = parsed.port
-    except ValueError:
-        return False
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        return False
-    if parsed.username or parsed.password or "*" in value:
-        return False
-    rebuilt = f"{parsed.scheme}://{parsed.netloc}"
-    return value == rebuilt and (port is None or 0 < port < 65536)
-
-
-def check_secret_key(key: str | None) -> None:
-    """A production SECRET_KEY: long, varied, and not a placeholder."""
-    if (
-        not key
-        or len(key) < 32
-        or key.lower() in WEAK_SECRET_KEYS
-        or len(set(key)) < 12  # "a" * 32, "abab...": not random
-        or looks_like_placeholder(key)
-    ):
-        raise SettingsError(
-            "SECRET_KEY must be set to a random string of at least 32 characters "
-            "in production (CHATAPP_ENV=production), for example the output of "
-            "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'."
-        )
-
-
-def check(config: Mapping[str, Any]) -> None:
-    """Refuse settings that would be unsafe or silently wrong, with a clear error."""
-    for origin in config["CORS_ORIGINS"]:
-        if not exact_origin(origin):
-            raise SettingsError(
-                f"CORS_ORIGINS: {origin!r} is not an exact origin such as "
-                "https://chat.example.com ('*', 'null', paths and wildcards are refused)."
-            )
-    if config.get("LOG_FORMAT") not in (None, "json", "text"):
-        raise SettingsError("LOG_FORMAT must be json or text.")
-    public = config.get("PUBLIC_URL")
-    if public and not exact_origin(public.rstrip("/")):
-        raise SettingsError(
-            f"PUBLIC_URL: {public!r} is not a URL such as https://chat.example.com."
-        )
-    if config["CHATAPP_ENV"] == "production":
-        for name in ("SQLALCHEMY_DATABASE_URI", "REDIS_URL", "NATS_URL"):
-            password = urlsplit(config.get(name) or "").password
-            if password and looks_like_placeholder(password):
-                raise SettingsError(f"The password in {name} is a placeholder: set a real one.")
-        for name in ("NATS_PASSWORD", "NATS_TOKEN"):
-            if config.get(name) and looks_like_placeholder(config[name]):
-                raise SettingsError(f"{name} is a placeholder: set a real one.")
 
 
 def postgres_driver(uri: str) -> str:

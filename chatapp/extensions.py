@@ -4,9 +4,12 @@ This module imports nothing from `chatapp`, so any module can import from it
 without circular imports.
 """
 
+from typing import TYPE_CHECKING
+
+from flask import Flask, current_app, request
 from flask_cors import CORS
 from flask_limiter import Limiter
-from flask_login import LoginManager
+from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
@@ -30,9 +33,6 @@ class Base(DeclarativeBase):
 
 def _rate_limit_key() -> str:
     """Key the general budget by user when logged in, else by client address."""
-    from flask import request
-    from flask_login import current_user
-
     if current_user.is_authenticated:
         return f"user:{current_user.id}"
     return f"ip:{request.remote_addr}"
@@ -40,12 +40,19 @@ def _rate_limit_key() -> str:
 
 def _general_limit() -> str:
     """The per-user budget when logged in, the stricter per-address one if not."""
-    from flask import current_app
-    from flask_login import current_user
-
     if current_user.is_authenticated:
         return current_app.config["RATELIMIT_USER"]
     return current_app.config["RATELIMIT_ANONYMOUS"]
+
+
+def current_app_object() -> Flask:
+    """The app behind the `current_app` proxy, for work that outlives this context.
+
+    A background task or thread gets the app itself: the proxy only works
+    inside an app context. (Typed here once: mypy sees `current_app` as a
+    Flask, not as the proxy that has `_get_current_object`.)
+    """
+    return current_app._get_current_object()  # type: ignore[attr-defined]
 
 
 # Sessions live for one request or one socket event, so objects need not be
@@ -57,3 +64,10 @@ cors = CORS()
 login_manager = LoginManager()
 socketio = SocketIO()
 limiter = Limiter(key_func=_rate_limit_key, default_limits=[_general_limit])
+
+if TYPE_CHECKING:
+    # mypy cannot take an attribute (`db.Model`) as a base class (python/mypy#8603):
+    # to it, models derive from the declarative Base that db.Model extends.
+    Model = Base
+else:
+    Model = db.Model

@@ -96,4 +96,5 @@ def check_origin() -> None:
 def init_app(app: Flask) -> None:
     """Call after the Socket.IO middleware is installed, so the Host check wraps it."""
     app.before_request(check_origin)
+    # Flask's documented way to add WSGI middleware; mypy sees a method.
     app.wsgi_app = HostCheck(app.wsgi_app, allowed_hosts(app.config))  # type: ignore[method-assign]

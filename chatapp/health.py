@@ -11,12 +11,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import text
 
-from chatapp.extensions import db, limiter, socketio
+from chatapp.extensions import current_app_object, db, limiter, socketio
 from chatapp.log_throttle import LogThrottle
+from chatapp.outbox import current_link, current_watch
+
+if TYPE_CHECKING:  # for the annotation; _redis_client imports it on first use
+    import redis
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +43,7 @@ def _check_database() -> None:
     db.session.rollback()
 
 
-def _redis_client():
+def _redis_client() -> redis.Redis:
     """One client (and connection pool) per app, made on first use.
 
     A connection per probe would cost a TCP handshake (and an AUTH) every
@@ -67,13 +72,16 @@ def _check_redis() -> None:
 
 
 def _check_nats() -> None:
-    link = current_app.extensions.get("chatapp.nats")
+    link = current_link()
     if link is None or not link.connected:
         raise ConnectionError(link.last_error if link and link.last_error else "not connected")
 
 
 def _check_relay() -> dict:
-    state = current_app.extensions["chatapp.relay_watch"].observe()
+    watch = current_watch()
+    if watch is None:  # not reached: the check runs only when NATS_URL is set
+        raise ConnectionError("NATS is not configured")
+    state = watch.observe()
     return {
         "status": state.status,
         "backlog": state.backlog,
@@ -94,7 +102,7 @@ def _warn(name: str, msg: str, *args: object) -> None:
 
 def _timed(name: str, check: Callable[[], dict | None]) -> dict:
     """Run `check` in its own task with a deadline: a hung dependency cannot hang us."""
-    app = current_app._get_current_object()
+    app = current_app_object()
     result: dict = {}
     done = socketio.server.eio.create_event()
     started = time.monotonic()
@@ -137,7 +145,10 @@ def readyz():
     catches up, so a stuck relay is an alert, not a reason to take this
     process out of the load balancer.
     """
-    checks = {"database": (_check_database, True)}
+    # name -> (check, required); a check may add details to its entry.
+    checks: dict[str, tuple[Callable[[], dict | None], bool]] = {
+        "database": (_check_database, True)
+    }
     if current_app.config.get("REDIS_URL"):
         checks["redis"] = (_check_redis, True)
     if current_app.config.get("NATS_URL"):

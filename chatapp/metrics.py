@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
 from chatapp.extensions import limiter
@@ -95,19 +95,19 @@ def metrics():
 
 
 def _read_gauges() -> None:
+    from chatapp.outbox import current_link, current_relay, current_watch
     from chatapp.presence import local_sessions
 
     sessions = local_sessions()
     CONNECTIONS.set(len(sessions))
     ONLINE_USERS.set(sessions.distinct_users())
-    link = current_app.extensions.get("chatapp.nats")
-    relay = current_app.extensions.get("chatapp.relay")
-    if link is not None:
+    link, relay, watch = current_link(), current_relay(), current_watch()
+    if link is not None and watch is not None:  # all three or none: NATS_URL is set
         from chatapp.outbox import dead_letters
 
         NATS_CONNECTED.set(1 if link.connected else 0)
         RELAY_LEADER.set(1 if relay is not None and relay.leading else 0)
-        state = current_app.extensions["chatapp.relay_watch"].observe()
+        state = watch.observe()
         OUTBOX_BACKLOG.set(state.backlog)
         RELAY_LAG.set(state.oldest_age_s or 0)
         RELAY_STUCK.set(1 if state.stuck else 0)

@@ -15,9 +15,9 @@ import logging
 from collections.abc import Callable
 
 import redis
-from flask import Flask, current_app
+from flask import Flask
 
-from chatapp.extensions import socketio
+from chatapp.extensions import current_app_object, socketio
 from chatapp.presence import local_sessions
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def _client(app: Flask) -> redis.Redis | None:
 def announce(*, auth_session_id: str | None = None, user_id: int | None = None) -> None:
     """Logins were revoked (committed): end their sockets here now, and everywhere."""
     apply(auth_session_id=auth_session_id, user_id=user_id)
-    app = current_app._get_current_object()
+    app = current_app_object()
     client = _client(app)
     if client is None:
         return

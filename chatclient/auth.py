@@ -53,6 +53,13 @@ def _refusal(response: requests.Response, action: str) -> str:
     return f"{action} failed: {_error(response)}"
 
 
+def require_username(settings: Settings) -> str:
+    """The username to log in as (`login` asks for it when interactive); LoginFailed if none."""
+    if not settings.username:
+        raise LoginFailed("No username: use --username or CHATAPP_USERNAME.")
+    return settings.username
+
+
 def password_login(
     settings: Settings,
     password: str,
@@ -61,7 +68,8 @@ def password_login(
 ) -> str:
     """Log in with a password (registering first if asked to); store and return the token."""
     server = settings.server
-    body = {"username": settings.username, "password": password}
+    username = require_username(settings)
+    body = {"username": username, "password": password}
     response = request("POST", f"{server}/api/auth/login", server, json=body)
     if response.status_code == 401 and (
         register
@@ -83,7 +91,7 @@ def password_login(
     if response.status_code != 200:
         raise LoginFailed(_refusal(response, "Login"))
     token = response.json()["token"]
-    config.remember_token(server, settings.username, token)
+    config.remember_token(server, username, token)
     return token
 
 
@@ -94,11 +102,9 @@ def login(
     register: bool = False,
 ) -> str:
     """A bearer token for settings.username on settings.server."""
-    if not settings.username:
-        if not interactive:
-            raise LoginFailed("No username: use --username or CHATAPP_USERNAME.")
+    if not settings.username and interactive:
         settings.username = input("Username: ").strip()
-    token = config.stored_token(settings.server, settings.username)
+    token = config.stored_token(settings.server, require_username(settings))
     if token and token_works(settings.server, token):
         return token
     password = os.environ.get("CHATAPP_PASSWORD")

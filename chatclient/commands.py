@@ -45,7 +45,8 @@ def chat(server, room, username, json_mode, register, save, debug) -> None:
         sys.exit(EXIT_UNREACHABLE)
     if save:
         settings.save_defaults(conf)
-    out.me = conf.username
+    username = auth.require_username(conf)  # login() made sure there is one
+    out.me = username
     session = ChatSession(conf.server, token, out)
     try:
         session.connect()
@@ -60,7 +61,7 @@ def chat(server, room, username, json_mode, register, save, debug) -> None:
         if not session.enter(conf.room, others):
             code = EXIT_NO_ROOM
         elif interactive:
-            history = settings.history_path(conf.server, conf.username)
+            history = settings.history_path(conf.server, username)
             code = run_interactive(session, str(history), lambda: _log_in_again(conf, session))
         else:
             code = run_piped(session, sys.stdin)

@@ -43,5 +43,5 @@ def _log_thread_error(args: threading.ExceptHookArgs) -> None:
     CLIENT.error(
         "uncaught error in thread %s",
         args.thread.name if args.thread else "?",
-        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+        exc_info=args.exc_value,  # its type and traceback come with it
     )

@@ -12,9 +12,10 @@ class Unreachable(Exception):
     """No answer from the server at all; the message says why, for the user."""
 
 
-def why_unreachable(error: BaseException) -> str:
+def why_unreachable(failure: BaseException) -> str:
     """A few words for a failed request, instead of urllib3's repr of its pool."""
     seen = set()
+    error: BaseException | None = failure
     while error is not None and id(error) not in seen:
         seen.add(id(error))
         if isinstance(error, ConnectionRefusedError):
@@ -29,10 +30,10 @@ def why_unreachable(error: BaseException) -> str:
             return "not a valid URL"
         # requests and urllib3 wrap the OS error: in args, as cause or context.
         inner = [a for a in getattr(error, "args", ()) if isinstance(a, BaseException)]
-        inner += [getattr(error, "reason", None)]
-        error = next((e for e in inner if isinstance(e, BaseException)), None) or (
-            error.__cause__ or error.__context__
-        )
+        reason = getattr(error, "reason", None)
+        if isinstance(reason, BaseException):
+            inner.append(reason)
+        error = next(iter(inner), None) or (error.__cause__ or error.__context__)
     return "connection failed"
 
 

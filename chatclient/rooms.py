@@ -8,12 +8,23 @@ and messages that arrive while a join is under way wait for its history.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chatclient.render import Output
 
 HISTORY_PAGE = 100
 
 
 class Rooms:
     """Needs from its subclass: out, _call, error_reply, count_refusal."""
+
+    # Declared for the type checker; ChatSession (or Sender) provides them.
+    out: Output
+    _call: Callable[..., dict | None]
+    error_reply: Callable[..., None]
+    count_refusal: Callable[[], None]
 
     def __init__(self) -> None:
         self.rooms: dict[str, int] = {}  # joined room -> highest seq shown

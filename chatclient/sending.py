@@ -14,7 +14,12 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chatclient.render import Output
 
 
 @dataclass
@@ -27,6 +32,18 @@ class Pending:
 
 class Sender:
     """Needs from its subclass: sio, out, current, synced, login_ended, _stop, _call, _show."""
+
+    # Declared for the type checker; ChatSession (or Rooms) provides them.
+    sio: Any  # a socketio.Client
+    out: Output
+    current: str | None
+    synced: threading.Event
+    login_ended: threading.Event
+    _stop: threading.Event
+    _call: Callable[..., dict | None]
+    _show: Callable[[str, list[dict]], None]
+    _show_lock: threading.RLock
+    error_reply: Callable[..., None]
 
     def __init__(self) -> None:
         self.pending: deque[Pending] = deque()

@@ -93,7 +93,7 @@ def _next_line(inbox: queue.Queue, session: ChatSession) -> str | None:
 
 def _left_in(inbox: queue.Queue) -> list[str]:
     """Lines read from the input but not handled yet."""
-    left = []
+    left: list[str] = []
     while True:
         try:
             line = inbox.get_nowait()
@@ -158,7 +158,7 @@ def run_interactive(
     from prompt_toolkit.history import FileHistory
     from prompt_toolkit.patch_stdout import patch_stdout
 
-    prompt = PromptSession(history=FileHistory(history_path))
+    prompt: PromptSession[str] = PromptSession(history=FileHistory(history_path))
     session.on_login_ended = lambda: _interrupt(prompt)
     draft = ""
 

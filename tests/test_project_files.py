@@ -87,10 +87,11 @@ def test_make_test_adds_the_test_tools_and_runs_the_suite(tmp_path):
     plan = make_plan("test", venv)
     installs = [line.split(" -r ")[-1] for line in plan if " pip install " in line]
     assert installs == ["requirements.txt", "requirements-dev.txt"]
-    assert plan[-4:] == [
+    assert plan[-5:] == [
         "scripts/ensure-services",
         f"{venv}/bin/ruff check .",
         f"{venv}/bin/ruff format --check .",
+        f"{venv}/bin/mypy",
         f"{venv}/bin/python -m pytest",
     ]
     # After `make run`, `make test` adds only the test tools.

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import Table
+from sqlalchemy import Table, UniqueConstraint
 
 from chatapp.extensions import db
 
@@ -43,10 +43,7 @@ def _marks(table: Table, column) -> str:
     if column.foreign_keys:
         marks.append("FK")
     if column.unique or any(
-        getattr(c, "columns", None) is not None
-        and list(c.columns) == [column]
-        and c.__class__.__name__ == "UniqueConstraint"
-        for c in table.constraints
+        isinstance(c, UniqueConstraint) and list(c.columns) == [column] for c in table.constraints
     ):
         marks.append("UK")
     return ",".join(marks)

@@ -38,7 +38,9 @@ async def _nats_state(options: NatsOptions) -> dict:
         nc = await nats.connect(**kwargs)
     except Exception as error:  # noqa: BLE001 (reported to the operator)
         return {"connected": False, "error": f"{error.__class__.__name__}: {error}"}
-    state: dict = {"connected": True, "server": nc.connected_url.netloc.split("@")[-1]}
+    url = nc.connected_url  # None only while disconnected, which a fresh connect is not
+    server = url.netloc.split("@")[-1] if url else None
+    state: dict = {"connected": True, "server": server}
     if options.jetstream:
         try:
             info = await nc.jetstream().stream_info(options.stream)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import NoReturn
 
 import click
 from flask.cli import AppGroup
@@ -28,7 +29,7 @@ password_option = click.option(
 )
 
 
-def _fail(error: ChatError) -> None:
+def _fail(error: ChatError) -> NoReturn:
     raise click.ClickException(error.message)
 
 

@@ -7,12 +7,12 @@ from datetime import datetime
 from sqlalchemy import BigInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from chatapp.extensions import db
+from chatapp.extensions import Model
 from chatapp.models.message import MessageId
 from chatapp.models.types import UTCDateTime, utcnow
 
 
-class DeadLetter(db.Model):
+class DeadLetter(Model):
     """An event the relay gave up on, with why and when.
 
     It has an id of its own: SQLite may hand a retried row an outbox id that

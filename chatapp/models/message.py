@@ -7,14 +7,14 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from chatapp.extensions import db
+from chatapp.extensions import Model
 from chatapp.models.types import UTCDateTime, utcnow
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 MessageId = BigInteger().with_variant(Integer(), "sqlite")
 
 
-class Message(db.Model):
+class Message(Model):
     """A message in a room; `seq` numbers a room's messages 1, 2, 3... with no gaps."""
 
     __tablename__ = "messages"

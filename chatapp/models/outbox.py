@@ -7,12 +7,12 @@ from datetime import datetime
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from chatapp.extensions import db
+from chatapp.extensions import Model
 from chatapp.models.message import MessageId
 from chatapp.models.types import UTCDateTime, utcnow
 
 
-class OutboxEvent(db.Model):
+class OutboxEvent(Model):
     """An event waiting to be published to NATS; deleted once JetStream has it.
 
     Rows are published in `id` order. Per room that is commit order, because a

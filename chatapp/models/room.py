@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from chatapp.extensions import db
+from chatapp.extensions import Model
 from chatapp.models.types import UTCDateTime, utcnow
 
 
-class Room(db.Model):
+class Room(Model):
     """A chat room. `last_seq` is the sequence number of its newest message."""
 
     __tablename__ = "rooms"
@@ -27,7 +27,7 @@ class Room(db.Model):
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class Membership(db.Model):
+class Membership(Model):
     """A user's membership of a room, with how far they have read."""
 
     __tablename__ = "memberships"

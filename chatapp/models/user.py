@@ -8,11 +8,11 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from chatapp.extensions import db
+from chatapp.extensions import Model
 from chatapp.models.types import UTCDateTime, utcnow
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A chat account. `name_key` is the lowercased username, unique."""
 
     __tablename__ = "users"
@@ -28,7 +28,9 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     #: The login session this object was loaded through (not a column).
-    auth_session_id = None
+    auth_session_id: str | None = None
+    # Lets the annotation above stand without making SQLAlchemy map it as a column.
+    __allow_unmapped__ = True
 
     def get_id(self) -> str | None:
         # Flask-Login stores this in the cookie session; naming the login
@@ -43,7 +45,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.username}>"
 
 
-class AuthSession(db.Model):
+class AuthSession(Model):
     """One login: the cookie session and the bearer token both point here."""
 
     __tablename__ = "auth_sessions"

@@ -12,10 +12,17 @@ Chat never waits on NATS: a send costs one extra INSERT, no network round trip.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Flask, current_app
 
 # What writers use: `outbox.add(...)` in their transaction, `outbox.wake()` after it.
 from chatapp.outbox.rows import USER_CREATED, add, backlog, enabled, room_subject
+
+if TYPE_CHECKING:  # imported by init_app only when NATS is configured
+    from chatapp.outbox.link import NatsLink
+    from chatapp.outbox.relay import Relay
+    from chatapp.outbox.watch import RelayWatch
 
 __all__ = ["USER_CREATED", "add", "backlog", "enabled", "room_subject", "init_app", "wake"]
 
@@ -35,13 +42,21 @@ def init_app(app: Flask) -> None:
 
 
 # Not named relay()/link(): importing the submodules of the same names would
-# replace those package attributes with the modules.
-def current_relay():
-    return current_app.extensions.get("chatapp.relay")
+# replace those package attributes with the modules. Each is None unless
+# NATS_URL is set; `app` defaults to the current one.
+def current_relay(app: Flask | None = None) -> Relay | None:
+    """This process's relay, which publishes the outbox to NATS."""
+    return (app or current_app).extensions.get("chatapp.relay")
 
 
-def current_watch():
-    return current_app.extensions.get("chatapp.relay_watch")
+def current_link(app: Flask | None = None) -> NatsLink | None:
+    """This process's connection to NATS, which the relay publishes through."""
+    return (app or current_app).extensions.get("chatapp.nats")
+
+
+def current_watch(app: Flask | None = None) -> RelayWatch | None:
+    """What tells /readyz and /metrics whether the relay moves."""
+    return (app or current_app).extensions.get("chatapp.relay_watch")
 
 
 def wake() -> None:

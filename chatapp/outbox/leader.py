@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from chatapp.extensions import db
 
@@ -24,7 +24,7 @@ CHECK_EVERY = 2.0  # seconds between checks that the leader's connection lives
 
 class Leadership:
     def __init__(self) -> None:
-        self._connection = None
+        self._connection: Connection | None = None
         self._checked = 0.0
 
     def acquire(self) -> bool:

@@ -14,12 +14,18 @@ import logging
 import ssl
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatapp.log_throttle import LogThrottle
 from chatapp.outbox import failures
 from chatapp.outbox.failures import describe
 from chatapp.server import green
+
+if TYPE_CHECKING:  # nats is imported when the link starts, not with the app
+    import threading
+
+    from nats.aio.client import Client
+    from nats.js import JetStreamContext
 
 log = logging.getLogger(__name__)
 
@@ -115,14 +121,14 @@ class NatsLink:
     def __init__(self, options: NatsOptions) -> None:
         self.options = options
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.nc = None
-        self.js = None
+        self.nc: Client | None = None
+        self.js: JetStreamContext | None = None
         self.connected = False
         self.last_error: str | None = None
         self._stream_ready = False  # the JetStream stream exists (or JetStream is off)
         self._auth_error_at = 0.0  # when NATS last refused our credentials
         self._stopping = False
-        self._thread = None
+        self._thread: threading.Thread | None = None
         self._publish_warnings = LogThrottle(log, every=30.0)
 
     # -- lifecycle (called from the server's thread) --
@@ -198,7 +204,7 @@ class NatsLink:
             )
             if self.options.jetstream:
                 self.js = self.nc.jetstream()
-                await self._ensure_stream()
+                await self._ensure_stream(self.js)
             self._stream_ready = True
             self.last_error = None
             log.info("connected to NATS at %s", _safe_url(self.options.url))
@@ -213,7 +219,7 @@ class NatsLink:
             self.nc = None
             await asyncio.sleep(self.options.reconnect_wait)
 
-    async def _ensure_stream(self) -> None:
+    async def _ensure_stream(self, js: JetStreamContext) -> None:
         """Create the stream covering chat.>, or bring its settings up to date."""
         from nats.js.api import StreamConfig
         from nats.js.errors import NotFoundError
@@ -226,12 +232,12 @@ class NatsLink:
             duplicate_window=self.options.duplicate_window,
         )
         try:
-            await self.js.stream_info(self.options.stream)
+            await js.stream_info(self.options.stream)
         except NotFoundError:
-            await self.js.add_stream(config)
+            await js.add_stream(config)
             log.info("created JetStream stream %s for %s", config.name, config.subjects)
             return
-        await self.js.update_stream(config)
+        await js.update_stream(config)
 
     async def _on_error(self, error) -> None:
         self._note_error(describe(error))

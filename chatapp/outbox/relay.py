@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from flask import Flask
@@ -31,7 +32,8 @@ class Relay:
         self.interval = app.config["NATS_RELAY_INTERVAL"]
         self.running = False
         self.leading = False
-        self._wakeup = None  # an event of the async driver, made at start()
+        # An event of the async driver (a green one under the hub), made at start().
+        self._wakeup: threading.Event | None = None
         self._tokens = float(self.rate)
         self._refilled = time.monotonic()
 

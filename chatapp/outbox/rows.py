@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 
 from chatapp.extensions import db
 from chatapp.models import OutboxEvent
@@ -15,7 +15,8 @@ from chatapp.models.types import utcnow
 from chatapp.payloads import event_envelope
 from chatapp.tracing import current_trace_id
 
-INSERT_EVENT = insert(OutboxEvent.__table__)
+# A mapped class's __table__ is typed as any FromClause; a declarative model's is a Table.
+INSERT_EVENT = insert(cast(Table, OutboxEvent.__table__))
 
 
 def enabled() -> bool:

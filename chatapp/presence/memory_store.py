@@ -9,7 +9,7 @@ from chatapp.presence import RoomChange
 
 
 class MemoryPresence:
-    """Same interface as RedisPresence; nothing expires because nothing is shared."""
+    """A PresenceStore in this process; nothing expires because nothing is shared."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

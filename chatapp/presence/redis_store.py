@@ -117,7 +117,7 @@ def _text(value) -> str:
 
 
 class RedisPresence:
-    """Presence in Redis, shared by every process of the deployment."""
+    """A PresenceStore in Redis, shared by every process of the deployment."""
 
     def __init__(self, url: str, ttl: int, prefix: str = "chat:") -> None:
         self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)

@@ -9,6 +9,7 @@ from flask import Flask
 
 from chatapp import revocations
 from chatapp.extensions import socketio
+from chatapp.outbox import current_relay
 from chatapp.presence import local_sessions, presence_store
 from chatapp.services import presence
 from chatapp.sockets import gate
@@ -68,7 +69,7 @@ def start_background_work(app: Flask) -> None:
     running = lambda: bool(_running.get(id(app)))  # noqa: E731
     socketio.start_background_task(gate.door_keeper, app, running)
     socketio.start_background_task(revocations.listen, app, running)
-    relay = app.extensions.get("chatapp.relay")
+    relay = current_relay(app)
     if relay is not None:
         relay.start()
 
@@ -76,6 +77,6 @@ def start_background_work(app: Flask) -> None:
 def stop_background_work(app: Flask) -> None:
     """Stop them; the relay first publishes what it can of its backlog."""
     _running[id(app)] = False
-    relay = app.extensions.get("chatapp.relay")
+    relay = current_relay(app)
     if relay is not None:
         relay.stop()

@@ -63,7 +63,7 @@ def serve(host: str, port: int, max_connections: int, no_migrate: bool, reuse_po
         raise click.ClickException(
             "serve needs eventlet's monkey patching: run it as `python cli.py serve`."
         )
-    from chatapp.extensions import socketio
+    from chatapp.extensions import current_app_object, socketio
     from chatapp.logs import configure_logging, terminal_format
 
     if socketio.server.eio.async_mode != "eventlet":
@@ -88,7 +88,7 @@ def serve(host: str, port: int, max_connections: int, no_migrate: bool, reuse_po
         from flask_migrate import upgrade
 
         upgrade()
-    app = current_app._get_current_object()
+    app = current_app_object()
     limit, frozen = start_worker(app, max_connections)
     # eventlet's server waits for every open connection to end before it
     # returns, so a graceful stop must end the websockets itself. The handler

@@ -116,7 +116,7 @@ def log_in(username: str, password: str, address: str | None) -> tuple[User, Aut
     except BaseException:  # Busy, or anything else: no guess was made
         spent.refund()
         raise
-    if not matches:
+    if user is None or not matches:  # no user: the dummy hash never matches
         raise InvalidCredentials()
     budgets.login_succeeded(spent)
     if user.is_disabled:

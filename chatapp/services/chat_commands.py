@@ -57,9 +57,10 @@ def unescape(text: str) -> str:
     return text[1:] if text.startswith(ESCAPE) else text
 
 
-def _int_arg(args: list[str], index: int, default: int | None, low: int, high: int) -> int | None:
+def _int_arg(args: list[str], index: int, low: int, high: int) -> int | None:
+    """The argument at `index` as a number from `low` to `high`; None when not given."""
     if len(args) <= index:
-        return default
+        return None
     try:
         value = int(args[index])
     except ValueError:
@@ -67,6 +68,12 @@ def _int_arg(args: list[str], index: int, default: int | None, low: int, high: i
     if not low <= value <= high:
         raise BadRequest(f"{value} is out of range ({low} to {high}).")
     return value
+
+
+def _page_limit(args: list[str]) -> int:
+    """The first argument: how many items a page holds."""
+    limit = _int_arg(args, 0, 1, MAX_PAGE)
+    return DEFAULT_PAGE if limit is None else limit
 
 
 def _help(user, room, args):
@@ -81,7 +88,7 @@ def _users(user, room, args):
 
 
 def _rooms(user, room, args):
-    limit = _int_arg(args, 0, DEFAULT_PAGE, 1, MAX_PAGE)
+    limit = _page_limit(args)
     after = rooms.normalize_room_name(args[1]) if len(args) > 1 else None
     items = queries.list_rooms(after, limit)
     cursor = items[-1]["name"] if len(items) == limit else None
@@ -90,8 +97,8 @@ def _rooms(user, room, args):
 
 def _message_page(reader: Callable[..., list[dict[str, Any]]]):
     def command(user, room, args):
-        limit = _int_arg(args, 0, DEFAULT_PAGE, 1, MAX_PAGE)
-        before = _int_arg(args, 1, None, 1, 2**63 - 1)
+        limit = _page_limit(args)
+        before = _int_arg(args, 1, 1, 2**63 - 1)
         items = reader(user, before, limit)
         return {"messages": items, "next_cursor": queries.next_cursor(items, limit, "id")}
 
@@ -99,8 +106,8 @@ def _message_page(reader: Callable[..., list[dict[str, Any]]]):
 
 
 def _history(user, room, args):
-    limit = _int_arg(args, 0, DEFAULT_PAGE, 1, MAX_PAGE)
-    before = _int_arg(args, 1, None, 1, 2**31 - 1)
+    limit = _page_limit(args)
+    before = _int_arg(args, 1, 1, 2**31 - 1)
     limits.spend("RATELIMIT_HISTORY", f"user:{user.id}", cost=limit)
     found = rooms.get_member_room(user, room)
     items = queries.room_history(found, before_seq=before, limit=limit)

@@ -10,10 +10,10 @@ consecutive numbers; a rolled-back send gives its number back. Hence per room:
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -27,8 +27,9 @@ from chatapp.schemas import clean_message_text
 from chatapp.services import chat_commands, limits
 from chatapp.services.rooms import RoomKey, get_member_room
 
-ROOMS = Room.__table__
-MESSAGES = Message.__table__
+# The models' tables, as Core sees them (mypy types __table__ as a FromClause).
+ROOMS = cast(Table, Room.__table__)
+MESSAGES = cast(Table, Message.__table__)
 
 # The statements of every send, built once: constructing them per call was a
 # measurable share of a send's CPU (see docs/benchmarks.md).

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from chatapp import notify, outbox
@@ -105,8 +105,12 @@ def add_member(user: User, room: Room) -> dict[str, Any] | None:
 
 def remove_member(user: User, room: Room) -> dict[str, Any] | None:
     """End `user`'s membership of `room`; the `member` event, or None if there was none."""
-    ended = db.session.execute(
-        delete(Membership).where(Membership.user_id == user.id, Membership.room_id == room.id)
+    # A DELETE's result is a CursorResult (it has a rowcount); execute() is typed for any statement.
+    ended = cast(
+        CursorResult,
+        db.session.execute(
+            delete(Membership).where(Membership.user_id == user.id, Membership.room_id == room.id)
+        ),
     ).rowcount
     payload = member_payload(room.name, user.username, "left", user.username)
     if ended:
@@ -116,9 +120,9 @@ def remove_member(user: User, room: Room) -> dict[str, Any] | None:
 
 
 def count_memberships(user: User) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count()).select_from(Membership).where(Membership.user_id == user.id)
-    )
+    ).scalar_one()
 
 
 def become_member(user: User, name: str, *, spend_join: bool = True) -> Room:

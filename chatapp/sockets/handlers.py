@@ -40,7 +40,7 @@ def connect(auth: Any = None) -> None:
     """A client connects with a session cookie or auth {"token"}; others are refused."""
     try:
         user = authenticate(auth)
-        if user is None:
+        if user is None or user.auth_session_id is None:
             raise refuse(Unauthorized("Log in first: send auth {token} or the session cookie."))
         sessions = presence_store().connect(current_sid(), user.username)
     except DBAPIError:

@@ -17,7 +17,7 @@ from chatapp.models import User
 from chatapp.presence import local_sessions, presence_store
 from chatapp.schemas import SendMessage, clean_message_text
 from chatapp.services import chat_commands, limits, messages, presence, queries, rooms
-from chatapp.sockets.session import subscribe, unsubscribe
+from chatapp.sockets.session import socket_session, subscribe, unsubscribe
 
 HISTORY_ON_JOIN = 50
 
@@ -30,7 +30,7 @@ def welcome_text(room: str, username: str, online: int) -> str:
 def join(user: User, sid: str, room_name: str) -> dict[str, Any]:
     """Join `room_name` (created on first join) with socket `sid`: the `join` ack body."""
     name = rooms.normalize_room_name(room_name)
-    session = local_sessions().get(sid)
+    session = socket_session(sid)
     # Every join answers with a page of history, a repeated one included.
     limits.spend("RATELIMIT_HISTORY", f"user:{user.id}", cost=HISTORY_ON_JOIN)
     room = rooms.become_member(user, name, spend_join=name not in session.rooms)
@@ -57,7 +57,7 @@ def join(user: User, sid: str, room_name: str) -> dict[str, Any]:
 def leave(user: User, sid: str, room_name: str) -> dict[str, Any]:
     """Leave `room_name`; the membership ends once the user has no session left in it."""
     name = rooms.normalize_room_name(room_name)
-    session = local_sessions().get(sid)
+    session = socket_session(sid)
     if name not in session.rooms:
         raise NotInRoom(f"You are not in #{name}.")
     session.rooms.pop(name, None)
@@ -85,7 +85,7 @@ def disconnect(sid: str) -> None:
 def joined_room(sid: str, room_name: str) -> rooms.RoomKey:
     """The room `room_name`, which socket `sid` must have joined (no query)."""
     name = rooms.normalize_room_name(room_name)
-    room_id = local_sessions().get(sid).rooms.get(name)
+    room_id = socket_session(sid).rooms.get(name)
     if room_id is None:
         raise NotInRoom(f"You are not in #{name}; join it first.")
     return rooms.RoomKey(room_id, name)

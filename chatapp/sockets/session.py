@@ -14,6 +14,7 @@ from chatapp.errors import RateLimited, Unauthorized
 from chatapp.extensions import socketio
 from chatapp.models import User
 from chatapp.presence import local_sessions
+from chatapp.presence.local import LocalSession
 from chatapp.services import limits
 from chatapp.services.accounts import load_session_user
 
@@ -25,6 +26,14 @@ LOGIN_ENDED = "Your login session has ended; log in again."
 def current_sid() -> str:
     """The socket id of the event being handled."""
     return request.sid  # type: ignore[attr-defined]  # Flask-SocketIO sets it on its requests
+
+
+def socket_session(sid: str) -> LocalSession:
+    """This process's record of socket `sid`; gone only if the socket is ending."""
+    found = local_sessions().get(sid)
+    if found is None:
+        raise Unauthorized("This connection has ended; connect again.")
+    return found
 
 
 def authenticate(auth: Any) -> User | None:
