@@ -60,6 +60,14 @@ def store_message(
     created=False and stores nothing: retries are idempotent. The unique
     (user, client_id) constraint decides, so no lookup precedes the insert.
     """
+    _, message, created = _store(user, room, text, client_id)
+    return message, created
+
+
+def _store(
+    user: User, room: Room | RoomKey, text: str, client_id: str | None
+) -> tuple[dict[str, Any] | None, Message, bool]:
+    """(payload of the new message or None for a repeat, message, created)."""
     client_id = client_id or uuid.uuid4().hex
     # Core statements on the tables, not the ORM's unit of work: this is the
     # hot path of every send, and the ORM's flush and bulk-update bookkeeping
@@ -76,12 +84,10 @@ def store_message(
     message = Message(**values)  # not added to the session: the payload's source
     try:
         message.id = db.session.execute(INSERT_MESSAGE, values).scalar_one()
+        # Built once: the NATS event and the broadcast carry this same object.
+        payload = message_payload(message, room.name, user.username)
         # Same transaction: the event exists if and only if the message does.
-        outbox.add(
-            outbox.room_subject(room.name, "message"),
-            "message.created",
-            message_payload(message, room.name, user.username),
-        )
+        outbox.add(outbox.room_subject(room.name, "message"), "message.created", payload)
         db.session.commit()
     except IntegrityError:
         # The client_id was used before (a retry, perhaps racing its original):
@@ -89,7 +95,7 @@ def store_message(
         db.session.rollback()
         existing = find_by_client_id(user, client_id)
         if existing is not None:
-            return existing, False
+            return None, existing, False
         if db.session.scalar(select(User.id).where(User.id == user.id)) is None:
             # The author's account was deleted while the socket still held it.
             raise Unauthorized("Your account no longer exists.") from None
@@ -100,7 +106,7 @@ def store_message(
     if isinstance(room, Room):
         # The Core UPDATE bypassed the ORM: keep the caller's instance true.
         set_committed_value(room, "last_seq", seq)
-    return message, True
+    return payload, message, True
 
 
 def send_message(
@@ -114,6 +120,7 @@ def send_message(
     the original, broadcast already, even once the budget is spent: looking for
     it only on refusal keeps a query off every send.
     """
+    payload: dict[str, Any] | None = None
     try:
         limits.spend("RATELIMIT_MESSAGES", f"user:{user.id}")
     except RateLimited:
@@ -122,14 +129,15 @@ def send_message(
             raise
         created = False
     else:
-        message, created = store_message(user, room, text, client_id)
+        payload, message, created = _store(user, room, text, client_id)
     if not created and (message.room_id != room.id or message.text != text):
         # A retry repeats its message exactly; anything else would be dropped
         # silently while the sender believes it was sent.
         raise Conflict(
             "This client_id was already used for another message; use a new client_id for new text."
         )
-    payload = message_payload(message, room.name, user.username)
+    if payload is None:  # a repeat: the original, as it was first sent
+        payload = message_payload(message, room.name, user.username)
     if created:
         metrics.MESSAGES_STORED.inc()
         outbox.wake()
