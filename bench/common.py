@@ -21,8 +21,9 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.server import ServerProcess, wait_for  # noqa: E402
-from tests.services import free_port  # noqa: E402
+from tests.helpers.server import ServerProcess  # noqa: E402
+from tests.helpers.services import free_port  # noqa: E402
+from tests.helpers.wait import wait_for  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 RESULTS = ROOT / "bench/results"
@@ -115,7 +116,7 @@ def private_services(name: str, *, nats: bool = False):
     """
     from types import SimpleNamespace
 
-    from tests.services import NatsServer, RedisServer, create_postgres_database
+    from tests.helpers.services import NatsServer, RedisServer, create_postgres_database
 
     work = Path(tempfile.mkdtemp(prefix=f"{name}-"))
     redis_server = RedisServer(work).start()

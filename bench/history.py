@@ -28,7 +28,7 @@ import requests
 import sqlalchemy as sa
 from common import chatapp_server, make_tokens, save
 
-from tests.services import create_postgres_database
+from tests.helpers.services import create_postgres_database
 
 PAGE = 50
 

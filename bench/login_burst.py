@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from common import chatapp_server, private_services, save
 
-from tests.services import SourceAddress
+from tests.helpers.services import SourceAddress
 
 PRODUCTION = {
     "PASSWORD_HASH_METHOD": "scrypt:32768:8:3",  # the code before the fix reads this

@@ -24,8 +24,8 @@ from collections import Counter
 import requests
 from common import chatapp_server, loadgen, make_tokens, private_services, save
 
-from tests.server import wait_for
-from tests.stream import message_events, read_stream
+from tests.helpers.stream import message_events, read_stream
+from tests.helpers.wait import wait_for
 
 LEAD, TAIL = 30, 60  # seconds of chat before the outage and after NATS returns
 

@@ -30,8 +30,8 @@ from common import (
     save,
 )
 
-from tests.server import wait_for
-from tests.stream import message_events, read_stream
+from tests.helpers.stream import message_events, read_stream
+from tests.helpers.wait import wait_for
 
 LOAD = {"clients": 1000, "rooms": 50, "senders": 50, "rate": 20, "room": "nominal"}
 

@@ -28,7 +28,7 @@ import lean
 import requests
 from common import chatapp_server, make_tokens, private_services, rss_kib, save
 
-from tests.stream import message_events, read_stream
+from tests.helpers.stream import message_events, read_stream
 
 ROOM = "soak"
 

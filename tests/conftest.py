@@ -13,8 +13,8 @@ import pytest
 
 from chatapp import create_app
 from chatapp.extensions import db
-from tests.server import FAST_HASH
-from tests.services import create_postgres_database
+from tests.helpers.config import BASE_CONFIG
+from tests.helpers.services import create_postgres_database
 
 # requests briefly sets and then deletes no_proxy in os.environ while it picks
 # proxies; another client thread iterating the environment at that moment
@@ -22,24 +22,6 @@ from tests.services import create_postgres_database
 # (All test traffic is loopback anyway.)
 for _name in ("NO_PROXY", "no_proxy"):
     os.environ.setdefault(_name, "127.0.0.1,localhost")
-
-
-BASE_CONFIG = {
-    "TESTING": True,
-    "CHATAPP_ENV": "testing",
-    "SECRET_KEY": "test-" + "k" * 40,
-    **{key: int(value) for key, value in FAST_HASH.items()},
-    "RATELIMIT_STORAGE_URI": "memory://",
-    "RATELIMIT_REGISTER": "1000 per hour",
-    "RATELIMIT_ANONYMOUS": "1000 per minute",
-    "RATELIMIT_MESSAGES": "1000 per 10 seconds",
-    "RATELIMIT_JOINS": "1000 per minute",
-    "RATELIMIT_HISTORY": "1000000 per minute",
-    "SOCKETIO_ASYNC_MODE": "threading",
-    "SOCKETIO_MESSAGE_QUEUE": None,
-    "REDIS_URL": None,
-    "NATS_URL": None,
-}
 
 
 @pytest.fixture(scope="session")
@@ -157,28 +139,3 @@ def connect(app):
     for sock in opened:
         if sock.is_connected():
             sock.disconnect()
-
-
-def ack(sock, event, *args):
-    """Emit `event` and return the server's acknowledgement (its trace id checked, removed)."""
-    reply = sock.emit(event, *args, callback=True)
-    if isinstance(reply, dict):
-        trace_id = reply.pop("trace_id", None)
-        assert isinstance(trace_id, str) and len(trace_id) >= 8, reply
-    return reply
-
-
-def payload(event):
-    # Flask-SocketIO's test client stores "message" events unwrapped (it takes
-    # them for send() packets); every other event's args are a list.
-    return event["args"] if event["name"] in ("message", "json") else event["args"][0]
-
-
-def received(sock, name):
-    """Payloads of the events called `name` that `sock` received since last asked."""
-    return [payload(event) for event in sock.get_received() if event["name"] == name]
-
-
-def drain(*socks):
-    for sock in socks:
-        sock.get_received()

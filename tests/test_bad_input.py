@@ -4,19 +4,9 @@ import json
 
 import pytest
 
+from tests.helpers.errors import assert_error
+
 REGISTER = "/api/auth/register"
-
-
-def assert_error(response, status, code=None):
-    assert response.status_code == status, response.data[:200]
-    assert response.mimetype == "application/json"
-    body = response.get_json()
-    assert set(body) == {"error"}
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-    if code:
-        assert body["error"]["code"] == code
-    assert b"Traceback" not in response.data
-    assert b"<html" not in response.data.lower()
 
 
 def post_raw(client, data, content_type="application/json"):

@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-from tests.server import ROOT
+from tests.helpers.server import ROOT
 
 
 def test_loadgen_counts_every_delivery_against_the_baseline():

@@ -14,9 +14,10 @@ import sys
 import pytest
 import requests
 
-from tests.server import ROOT, ServerProcess, server_env, wait_for
-from tests.terminal import Terminal
-from tests.test_chat_client import ChatProcess, chat_command, client_env
+from tests.helpers.chat import ChatProcess, chat_command, client_env
+from tests.helpers.server import ROOT, ServerProcess, server_env
+from tests.helpers.terminal import Terminal
+from tests.helpers.wait import wait_for
 
 HOOKED = "tests/scripts/serve_with_login_end_hook.py"
 
@@ -63,16 +64,6 @@ def stored_texts(tmp_path):
         return [row[0] for row in db.execute("SELECT text FROM messages ORDER BY id")]
 
 
-def stop(chat):
-    """Kill a ChatProcess if it still runs, and close its pipes."""
-    if chat.process.poll() is None:
-        chat.process.kill()
-        chat.process.wait(10)
-    chat.process.stdin.close()
-    chat._reader.join(10)
-    chat.process.stdout.close()
-
-
 def errors(chat, code):
     return [
         e["error"]
@@ -96,7 +87,7 @@ def test_piped_client_exits_5_after_cli_logout_while_listening(env, tmp_path):
         assert errors(alice, "not_sent") == []  # nothing was typed
         assert not any("Traceback" in line or "packet queue" in line for line in alice.raw)
     finally:
-        stop(alice)
+        alice.stop()
         server.stop()
 
 
@@ -120,7 +111,7 @@ def test_piped_client_reports_the_line_refused_by_an_ended_login(env, tmp_path):
         assert unsent["message"] == '1 line(s) not sent: "typed after the end"'
         assert stored_texts(tmp_path) == ["before"]
     finally:
-        stop(alice)
+        alice.stop()
         server.stop()
 
 
@@ -138,7 +129,7 @@ def test_the_unauthorized_event_ends_the_session_even_if_a_reconnect_would_work(
         assert errors(alice, "disconnected") == []  # no "reconnecting..." either
         assert not [e for e in alice.events if e.get("status") == "reconnected"]
     finally:
-        stop(alice)
+        alice.stop()
         server.stop()
 
 

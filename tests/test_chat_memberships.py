@@ -11,11 +11,10 @@ import pytest
 import requests
 
 from chatclient.terminal import say_text
-from tests.realtime import login
-from tests.server import ROOT, ServerProcess, server_env
-from tests.terminal import Terminal
-from tests.test_chat_client import ChatProcess, chat_command, client_env, run_chat
-from tests.test_chat_login_ended import stop
+from tests.helpers.chat import ChatProcess, chat_command, client_env, run_chat
+from tests.helpers.realtime import login
+from tests.helpers.server import ROOT, ServerProcess, server_env
+from tests.helpers.terminal import Terminal
 
 
 @pytest.fixture
@@ -84,7 +83,7 @@ def test_a_script_joins_its_room_alone_and_keeps_the_others(server, tmp_path):
         alice.wait_event(lambda e: e.get("data", {}).get("text") == "for the script")
         assert alice.finish() == 0
     finally:
-        stop(alice)
+        alice.stop()
     assert alice.texts() == ["for the script"]
     assert not [e for e in alice.events if e["event"] == "rooms"]
     assert my_rooms(server, "alice") == ["dev", "ops"]

@@ -2,10 +2,10 @@
 
 import requests
 
-from tests.realtime import login
-from tests.server import ROOT, ServerProcess, server_env
-from tests.terminal import Terminal
-from tests.test_chat_client import chat_command, client_env
+from tests.helpers.chat import chat_command, client_env
+from tests.helpers.realtime import login
+from tests.helpers.server import ROOT, ServerProcess, server_env
+from tests.helpers.terminal import Terminal
 
 
 def test_incoming_messages_do_not_garble_the_line_being_typed(tmp_path):

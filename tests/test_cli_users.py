@@ -9,9 +9,9 @@ from sqlalchemy import select
 from chatapp import create_app
 from chatapp.extensions import db
 from chatapp.models import User
-from tests.conftest import BASE_CONFIG
-from tests.server import ServerProcess, server_env
-from tests.services import RedisServer
+from tests.helpers.config import BASE_CONFIG
+from tests.helpers.server import ServerProcess, server_env
+from tests.helpers.services import RedisServer
 
 
 def user(app, name):

@@ -3,8 +3,8 @@
 import subprocess
 import sys
 
-from tests.server import ROOT, ServerProcess, server_env
-from tests.test_chat_client import run_chat
+from tests.helpers.chat import run_chat
+from tests.helpers.server import ROOT, ServerProcess, server_env
 
 # What python-engineio and python-socketio log, and an exception escaping one
 # of their threads, in the client process as `cli.py chat` sets it up.

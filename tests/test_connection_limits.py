@@ -17,9 +17,10 @@ import time
 import pytest
 import websocket
 
-from tests.realtime import ChatClient, login
-from tests.server import ROOT, ServerProcess, server_env, wait_for
-from tests.services import free_port
+from tests.helpers.realtime import ChatClient, login
+from tests.helpers.server import ROOT, ServerProcess, server_env
+from tests.helpers.services import free_port
+from tests.helpers.wait import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,7 @@ import re
 import pytest
 import yaml
 
-from tests.server import ROOT
+from tests.helpers.server import ROOT
 
 
 @pytest.fixture(scope="module")

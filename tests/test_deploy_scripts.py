@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.nginx_site import NGINX
-from tests.server import ROOT, wait_for
-from tests.services import free_port, port_open, require
+from tests.helpers.nginx_site import NGINX
+from tests.helpers.server import ROOT
+from tests.helpers.services import free_port, port_open, require
+from tests.helpers.wait import wait_for
 
 SECRETS = ("SECRET_KEY", "POSTGRES_PASSWORD", "REDIS_PASSWORD", "NATS_PASSWORD", "GRAFANA_PASSWORD")
 

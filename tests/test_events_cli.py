@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from tests.realtime import ChatClient, login
-from tests.server import ROOT, ServerProcess, server_env
-from tests.services import NatsServer, free_port
+from tests.helpers.realtime import ChatClient, login
+from tests.helpers.server import ROOT, ServerProcess, server_env
+from tests.helpers.services import NatsServer, free_port
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def test_tail_prints_events_live(nats_server, tmp_path):
 
 
 def test_dead_letters_list_shows_what_was_refused_and_why(app):
-    from tests.outbox_rows import BAD_SUBJECT, GOOD, bury
+    from tests.helpers.outbox_rows import BAD_SUBJECT, GOOD, bury
 
     runner = app.test_cli_runner()
     assert runner.invoke(args=["events", "dead-letters", "list"]).output == "0 dead letter(s)\n"
@@ -106,7 +106,7 @@ def test_dead_letters_list_shows_what_was_refused_and_why(app):
 
 
 def test_dead_letters_retry_puts_them_after_what_is_pending(app):
-    from tests.outbox_rows import BAD_SUBJECT, GOOD, bury, letters, outbox_ids, stage
+    from tests.helpers.outbox_rows import BAD_SUBJECT, GOOD, bury, letters, outbox_ids, stage
 
     runner = app.test_cli_runner()
     first = bury(app, GOOD, 1)
@@ -128,7 +128,7 @@ def test_dead_letters_retry_puts_them_after_what_is_pending(app):
 
 
 def test_dead_letters_drop_asks_first(app):
-    from tests.outbox_rows import BAD_SUBJECT, GOOD, bury, letters
+    from tests.helpers.outbox_rows import BAD_SUBJECT, GOOD, bury, letters
 
     runner = app.test_cli_runner()
     bury(app, BAD_SUBJECT, 1)
@@ -148,8 +148,8 @@ def test_dead_letters_drop_asks_first(app):
 
 def test_a_retried_dead_letter_is_published_once_in_order(make_app, nats_server):
     """Retried rows keep their event id: JetStream drops one it already has."""
-    from tests.outbox_rows import GOOD, bury, outbox_ids, published, stage
-    from tests.server import wait_for
+    from tests.helpers.outbox_rows import GOOD, bury, outbox_ids, published, stage
+    from tests.helpers.wait import wait_for
 
     app = make_app(NATS_URL=nats_server.url, NATS_RECONNECT_WAIT=0.5)
     runner = app.test_cli_runner()

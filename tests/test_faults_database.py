@@ -3,9 +3,9 @@
 import pytest
 import sqlalchemy as sa
 
-from tests.realtime import ChatClient, login
-from tests.server import ServerProcess, server_env
-from tests.services import PostgresServer
+from tests.helpers.realtime import ChatClient, login
+from tests.helpers.server import ServerProcess, server_env
+from tests.helpers.services import PostgresServer
 
 
 @pytest.fixture

@@ -4,9 +4,10 @@ import itertools
 
 import requests
 
-from tests.realtime import ChatClient, login
-from tests.server import ServerProcess, server_env, wait_for
-from tests.services import RedisServer
+from tests.helpers.realtime import ChatClient, login
+from tests.helpers.server import ServerProcess, server_env
+from tests.helpers.services import RedisServer
+from tests.helpers.wait import wait_for
 
 
 def test_redis_restart_sends_acked_delivery_resumes_presence_returns(tmp_path):

@@ -78,7 +78,7 @@ FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=list(Heal
 def fuzz_app(tmp_path_factory):
     from chatapp import create_app
     from chatapp.extensions import db
-    from tests.conftest import BASE_CONFIG
+    from tests.helpers.config import BASE_CONFIG
 
     path = tmp_path_factory.mktemp("fuzz") / "fuzz.db"
     app = create_app(

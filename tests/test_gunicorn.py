@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FAST_HASH
-from tests.realtime import ChatClient, login
-from tests.server import ROOT, wait_for
-from tests.services import free_port, port_open
+from tests.helpers.config import FAST_HASH
+from tests.helpers.realtime import ChatClient, login
+from tests.helpers.server import ROOT
+from tests.helpers.services import free_port, port_open
+from tests.helpers.wait import wait_for
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 
 from chatapp import create_app
 from chatapp.config import SettingsError, check_secret_key
-from tests.conftest import BASE_CONFIG
-from tests.test_bad_input import assert_error
+from tests.helpers.config import BASE_CONFIG
+from tests.helpers.errors import assert_error
 
 ROOT = Path(__file__).resolve().parent.parent
 

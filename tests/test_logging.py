@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from tests.server import ROOT
+from tests.helpers.server import ROOT
 
 
 def test_logging_from_a_real_thread_and_green_threads_at_once():

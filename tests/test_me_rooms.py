@@ -4,8 +4,8 @@ from sqlalchemy import update
 
 from chatapp.extensions import db
 from chatapp.models import Membership
-from tests.conftest import ack
-from tests.test_bad_input import assert_error
+from tests.helpers.errors import assert_error
+from tests.helpers.sockets import ack
 
 
 def test_requires_login(client):

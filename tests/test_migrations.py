@@ -8,8 +8,8 @@ from flask_migrate import downgrade, upgrade
 
 from chatapp import create_app
 from chatapp.extensions import db
-from tests.conftest import BASE_CONFIG
-from tests.services import create_postgres_database
+from tests.helpers.config import BASE_CONFIG
+from tests.helpers.services import create_postgres_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -5,9 +5,9 @@ import uuid
 import pytest
 import requests
 
-from tests.realtime import ChatClient, login
-from tests.server import ServerProcess, server_env
-from tests.services import RedisServer, create_postgres_database
+from tests.helpers.realtime import ChatClient, login
+from tests.helpers.server import ServerProcess, server_env
+from tests.helpers.services import RedisServer, create_postgres_database
 
 TTL, REFRESH = 6, 2  # shortened so the crash test runs in seconds, not a minute
 

@@ -13,9 +13,9 @@ import nats
 import pytest
 from nats.js.api import StreamConfig
 
-from tests.outbox_rows import BAD_SUBJECT, GOOD, letters, outbox_ids, published, stage
-from tests.server import wait_for
-from tests.services import NatsServer
+from tests.helpers.outbox_rows import BAD_SUBJECT, GOOD, letters, outbox_ids, published, stage
+from tests.helpers.services import NatsServer
+from tests.helpers.wait import wait_for
 
 
 @pytest.fixture

@@ -7,11 +7,12 @@ from collections import Counter, defaultdict
 import pytest
 import requests
 
-from tests.conftest import FAST_HASH
-from tests.realtime import ChatClient, login
-from tests.server import ServerProcess, wait_for
-from tests.services import NatsServer
-from tests.stream import read_stream, wait_for_messages
+from tests.helpers.config import FAST_HASH
+from tests.helpers.realtime import ChatClient, login
+from tests.helpers.server import ServerProcess
+from tests.helpers.services import NatsServer
+from tests.helpers.stream import read_stream, wait_for_messages
+from tests.helpers.wait import wait_for
 
 
 @pytest.fixture
@@ -225,7 +226,7 @@ def make_tls_files(directory):
     import shutil
     import subprocess
 
-    from tests.services import require
+    from tests.helpers.services import require
 
     require("openssl", shutil.which("openssl") is not None)
     d = str(directory)
@@ -317,7 +318,7 @@ def test_outage_longer_than_the_default_reconnect_budget(nats_server, chat_serve
 
 
 def test_credentials_file(tmp_path, chat_server):
-    from tests.natsjwt import make_operator_setup
+    from tests.helpers.natsjwt import make_operator_setup
 
     config, creds = make_operator_setup(tmp_path)
     nats_server = NatsServer(tmp_path / "nats", "-c", config).start()

@@ -6,10 +6,10 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from tests.realtime import ChatClient, login
-from tests.server import ServerProcess, server_env
-from tests.services import NatsServer, create_postgres_database
-from tests.stream import wait_for_messages
+from tests.helpers.realtime import ChatClient, login
+from tests.helpers.server import ServerProcess, server_env
+from tests.helpers.services import NatsServer, create_postgres_database
+from tests.helpers.stream import wait_for_messages
 
 
 @pytest.fixture

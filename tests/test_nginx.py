@@ -18,9 +18,10 @@ import pytest
 import requests
 import socketio
 
-from tests.nginx_site import NGINX, SITE, GrafanaStub, Site, render
-from tests.server import ServerProcess, server_env, wait_for
-from tests.services import RedisServer, free_port, port_open, require
+from tests.helpers.nginx_site import NGINX, SITE, GrafanaStub, Site, render
+from tests.helpers.server import ServerProcess, server_env
+from tests.helpers.services import RedisServer, free_port, port_open, require
+from tests.helpers.wait import wait_for
 
 
 @pytest.fixture(scope="module")

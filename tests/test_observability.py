@@ -9,7 +9,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from chatapp.logs import JsonFormatter
-from tests.conftest import ack
+from tests.helpers.sockets import ack
 
 
 def sample(client, name, **labels):
@@ -186,7 +186,7 @@ def test_readyz_stays_fast_when_redis_hangs(make_app):
 def test_readyz_reuses_one_redis_connection(make_app, tmp_path):
     import redis
 
-    from tests.services import RedisServer
+    from tests.helpers.services import RedisServer
 
     server = RedisServer(tmp_path).start()
     try:
@@ -210,7 +210,7 @@ def test_readyz_reuses_one_redis_connection(make_app, tmp_path):
 
 
 def test_readyz_hides_backend_errors_and_logs_them_once(make_app, captured):
-    from tests.services import free_port
+    from tests.helpers.services import free_port
 
     app = make_app(
         REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",

@@ -13,7 +13,8 @@ import requests
 from chatapp.auth.gate import HashGate
 from chatapp.auth.passwords import hash_gate
 from chatapp.errors import Busy
-from tests.server import ROOT, ServerProcess, server_env, wait_for
+from tests.helpers.server import ROOT, ServerProcess, server_env
+from tests.helpers.wait import wait_for
 
 
 def test_hashing_runs_off_the_hub():

@@ -8,8 +8,8 @@ import redis
 
 from chatapp.presence.memory_store import MemoryPresence
 from chatapp.presence.redis_store import RedisPresence
-from tests.server import wait_for
-from tests.services import REDIS_URL, require
+from tests.helpers.services import REDIS_URL, require
+from tests.helpers.wait import wait_for
 
 
 @pytest.fixture

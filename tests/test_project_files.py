@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from chatapp.cli.erd import erd_path, render
-from tests.server import ROOT
+from tests.helpers.server import ROOT
 
 
 def test_committed_erd_matches_the_models(app):

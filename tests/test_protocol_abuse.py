@@ -7,8 +7,8 @@ import uuid
 import pytest
 import websocket
 
-from tests.realtime import ChatClient, login
-from tests.server import ServerProcess, server_env
+from tests.helpers.realtime import ChatClient, login
+from tests.helpers.server import ServerProcess, server_env
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.server import ServerProcess, server_env
-from tests.test_bad_input import assert_error
+from tests.helpers.errors import assert_error
+from tests.helpers.server import ServerProcess, server_env
 
 ALICE = {"username": "alice", "password": "correct horse"}
 WRONG = {"username": "alice", "password": "wrong!!!"}

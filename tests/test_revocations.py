@@ -7,9 +7,10 @@ import sys
 import pytest
 import requests
 
-from tests.realtime import ChatClient, login
-from tests.server import ROOT, ServerProcess, server_env, wait_for
-from tests.services import RedisServer, create_postgres_database
+from tests.helpers.realtime import ChatClient, login
+from tests.helpers.server import ROOT, ServerProcess, server_env
+from tests.helpers.services import RedisServer, create_postgres_database
+from tests.helpers.wait import wait_for
 
 pytestmark = pytest.mark.slow
 

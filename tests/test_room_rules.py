@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ack, drain, received
+from tests.helpers.sockets import ack, drain, received
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.conftest import ack, drain, received
-from tests.test_bad_input import assert_error
+from tests.helpers.errors import assert_error
+from tests.helpers.sockets import ack, drain, received
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import sqlite3
 import pytest
 import requests
 
-from tests.server import ServerProcess, server_env, wait_for
+from tests.helpers.server import ServerProcess, server_env
+from tests.helpers.wait import wait_for
 
 
 @pytest.fixture
@@ -51,7 +52,7 @@ def test_serve_freezes_its_startup_objects(server, tmp_path):
 
 
 def test_serve_exits_cleanly_on_sigterm_even_with_clients_connected(server):
-    from tests.realtime import ChatClient, login
+    from tests.helpers.realtime import ChatClient, login
 
     client = ChatClient(server.url, login(server.url, "stayer")).connect()
     client.call("join", {"room": "general"})
@@ -78,7 +79,7 @@ def test_production_mode_refuses_a_missing_secret_key(tmp_path):
 def _connects(server, origin):
     import socketio
 
-    from tests.realtime import login
+    from tests.helpers.realtime import login
 
     token = login(server.url, "origin-user")
     # websocket-client sends its own Origin header; its `origin` option sets it.

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from chatapp.extensions import db
 from chatapp.models import Message
-from tests.conftest import ack, drain, received
+from tests.helpers.sockets import ack, drain, received
 
 
 def command(sock, text, room="general"):

@@ -5,7 +5,7 @@ from sqlalchemy import delete, func, select, update
 
 from chatapp.extensions import db, socketio
 from chatapp.models import Message
-from tests.conftest import ack, drain, received
+from tests.helpers.sockets import ack, drain, received
 
 
 def error_code(reply):

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from chatapp.extensions import db, socketio
 from chatapp.models import Message, Room
-from tests.conftest import ack
+from tests.helpers.sockets import ack
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ import requests
 from sqlalchemy import text
 
 from chatapp.extensions import db
-from tests.realtime import ChatClient, login
-from tests.server import ServerProcess, server_env, wait_for
+from tests.helpers.realtime import ChatClient, login
+from tests.helpers.server import ServerProcess, server_env
+from tests.helpers.wait import wait_for
 
 
 @pytest.fixture

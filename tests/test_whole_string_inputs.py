@@ -7,8 +7,8 @@ was a valid room distinct from "x", and its NATS subject stopped the relay.
 import pytest
 
 from chatapp.tracing import accept_trace_id
-from tests.conftest import ack
-from tests.test_bad_input import assert_error
+from tests.helpers.errors import assert_error
+from tests.helpers.sockets import ack
 
 TRAILING = ["x\n", "x\r", "x\n\n", "\nx", "x\x0b", "x\u2028"]
 

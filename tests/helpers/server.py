@@ -6,19 +6,15 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import requests
 
-from tests.services import free_port
+from tests.helpers.config import FAST_HASH
+from tests.helpers.services import free_port
+from tests.helpers.wait import wait_for
 
-ROOT = Path(__file__).resolve().parent.parent
-
-# Hashing at the production cost (Argon2id, 19 MiB) takes ~20 ms a call; the
-# suite uses the cheapest (as environment variables) and one test checks the
-# production default.
-FAST_HASH = {"PASSWORD_ARGON2_TIME_COST": "1", "PASSWORD_ARGON2_MEMORY_KIB": "8"}
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def server_env(database_url: str, **settings: str) -> dict[str, str]:
@@ -29,18 +25,6 @@ def server_env(database_url: str, **settings: str) -> dict[str, str]:
         **FAST_HASH,
         **settings,
     }
-
-
-def wait_for(condition, timeout: float, interval: float = 0.05, message: str = "condition"):
-    """Poll `condition` until it returns a truthy value or `timeout` passes."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
-        time.sleep(interval)
 
 
 class ServerProcess:

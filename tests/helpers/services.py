@@ -13,6 +13,8 @@ from collections.abc import Callable
 import pytest
 from requests.adapters import HTTPAdapter
 
+from tests.helpers.wait import wait_for
+
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -95,8 +97,6 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        from tests.server import wait_for
-
         wait_for(lambda: port_open("127.0.0.1", self.port, 0.2), 10, 0.05, "redis-server")
         return self
 
@@ -205,8 +205,6 @@ class NatsServer:
     def start(self, *args: str) -> NatsServer:
         """Start, optionally with other auth arguments than before (same port, same store)."""
         import subprocess
-
-        from tests.server import wait_for
 
         if args:
             self.args = list(args)

@@ -14,7 +14,7 @@ import threading
 
 import pyte
 
-from tests.server import wait_for
+from tests.helpers.wait import wait_for
 
 
 class Terminal:

@@ -8,7 +8,7 @@ from collections import defaultdict
 import requests
 import socketio
 
-from tests.server import wait_for
+from tests.helpers.wait import wait_for
 
 
 def login(url: str, username: str, password: str = "correct horse") -> str:

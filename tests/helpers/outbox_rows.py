@@ -15,8 +15,8 @@ from chatapp.extensions import db
 from chatapp.models import DeadLetter, OutboxEvent
 from chatapp.models.types import utcnow
 from chatapp.outbox import dead_letters
-from tests.server import wait_for
-from tests.stream import read_stream
+from tests.helpers.stream import read_stream
+from tests.helpers.wait import wait_for
 
 GOOD = "chat.room.ok.message"
 BAD_SUBJECT = "chat.room.x\n.presence"

@@ -8,7 +8,7 @@ import json
 import nats
 from nats.js.errors import NotFoundError
 
-from tests.server import wait_for
+from tests.helpers.wait import wait_for
 
 
 async def _read(url: str, stream: str, **auth) -> list[tuple[str, dict]]:

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import requests
 
-from tests.server import ROOT
-from tests.services import SourceAddress, require
+from tests.helpers.server import ROOT
+from tests.helpers.services import SourceAddress, require
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SITE = ROOT / "deploy/nginx/chatapp.conf"
