@@ -1,7 +1,7 @@
 """What every benchmark shares: servers to measure, the load generator, process readings.
 
 Servers run as real processes on loopback: chatapp through `cli.py serve`
-(tests/server.py) and the bare baseline (bench/baseline_server.py). Readings
+(tests/helpers/server.py) and the bare baseline (bench/baseline_server.py). Readings
 come from /proc, so they include every thread of the measured process.
 """
 

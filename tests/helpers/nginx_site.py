@@ -1,6 +1,6 @@
 """The project's nginx config, run natively: rendering it for local ports, and clients for it.
 
-tests/test_nginx.py runs deploy/nginx/nginx.conf and deploy/nginx/chatapp.conf
+tests/project/test_nginx.py runs deploy/nginx/nginx.conf and deploy/nginx/chatapp.conf
 with only their addresses and paths moved (see `render`), behind a certificate
 made by the nginx image's own deploy/nginx/self-signed-cert.sh.
 """

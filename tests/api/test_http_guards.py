@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 
 import pytest
 
@@ -11,8 +10,7 @@ from chatapp import create_app
 from chatapp.config import SettingsError, check_secret_key
 from tests.helpers.config import BASE_CONFIG
 from tests.helpers.errors import assert_error
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers.server import ROOT
 
 
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:5000", "localhost.evil.example"])

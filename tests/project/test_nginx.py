@@ -39,7 +39,7 @@ def site(tmp_path_factory):
         RATELIMIT_REGISTER="1000 per hour",
         RATELIMIT_ANONYMOUS="1000 per minute",
         # nginx's own per-address limits are under test here; the app's door
-        # (tests/test_connection_limits.py) must not refuse first.
+        # (tests/server/test_connection_limits.py) must not refuse first.
         MAX_PENDING_PER_ADDRESS="1000",
         RATELIMIT_HANDSHAKES="100000 per minute",
     )
