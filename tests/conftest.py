@@ -1,8 +1,9 @@
-"""Fixtures, flaskr style: app, client, runner, auth, and database backends.
+"""Fixtures every folder uses, flaskr style: app, client, runner, auth, connect; real servers.
 
 Every test that uses `app` runs twice: on SQLite and on PostgreSQL (a
 throwaway database created for this run on the machine's server and dropped
-afterwards).
+afterwards), unless CHATAPP_TEST_DATABASES names fewer (`make test-fast`).
+Each folder's conftest.py holds the fixtures of that folder's tests alone.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import pytest
 from chatapp import create_app
 from chatapp.extensions import db
 from tests.helpers.config import BASE_CONFIG
-from tests.helpers.services import create_postgres_database
+from tests.helpers.server import ServerProcess, server_env
+from tests.helpers.services import NatsServer, create_postgres_database, database_backends
 
 # requests briefly sets and then deletes no_proxy in os.environ while it picks
 # proxies; another client thread iterating the environment at that moment
@@ -32,9 +34,9 @@ def postgres_url():
     drop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=database_backends())
 def database_url(request, tmp_path):
-    """Each database test runs on SQLite and on PostgreSQL."""
+    """Each database test runs on SQLite and PostgreSQL, or those CHATAPP_TEST_DATABASES names."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'chatapp.db'}"
     return request.getfixturevalue("postgres_url")
@@ -139,3 +141,48 @@ def connect(app):
     for sock in opened:
         if sock.is_connected():
             sock.disconnect()
+
+
+@pytest.fixture
+def nats_server(tmp_path):
+    """A private nats-server (JetStream on) for this test; tests may stop and start it."""
+    server = NatsServer(tmp_path / "nats").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def server(request, tmp_path_factory):
+    """One `cli.py serve` process on a SQLite file of its own, shared by a module's tests.
+
+    Only for tests that neither stop it nor change its settings, each with
+    users and rooms of its own. The module's SERVER_SETTINGS (a dict of
+    environment variables) configure it.
+    """
+    directory = tmp_path_factory.mktemp("server")
+    settings = getattr(request.module, "SERVER_SETTINGS", {})
+    env = server_env(f"sqlite:///{directory / 'chat.db'}", **settings)
+    process = ServerProcess(env, log_path=directory / "server.log").start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """serve(**settings) -> a `cli.py serve` process of this test's own, stopped after it.
+
+    Each runs on tmp_path/chat.db unless DATABASE_URL says otherwise, so two
+    started by one test share a database; `port` restarts one where it was.
+    """
+    started = []
+
+    def start(port=None, **settings):
+        env = server_env(f"sqlite:///{tmp_path / 'chat.db'}", **settings)
+        log_path = tmp_path / f"server{len(started)}.log"
+        process = ServerProcess(env, port=port, log_path=log_path)
+        started.append(process)
+        return process.start()
+
+    yield start
+    for process in started:
+        process.stop()

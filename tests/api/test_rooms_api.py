@@ -6,15 +6,6 @@ from tests.helpers.errors import assert_error
 from tests.helpers.sockets import ack, drain, received
 
 
-@pytest.fixture
-def alice_http(connect):
-    """alice's live socket in #general, and her HTTP client (same login)."""
-    sock = connect("alice")
-    ack(sock, "join", {"room": "general"})
-    drain(sock)
-    return sock, sock.http
-
-
 def test_rest_requires_login(client):
     for path in ("/api/rooms", "/api/rooms/general/messages", "/api/me/messages"):
         assert_error(client.get(path), 401, "unauthorized")

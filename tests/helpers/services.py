@@ -23,6 +23,26 @@ POSTGRES_ADMIN_URL = os.environ.get(
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 NATS_URL = os.environ.get("TEST_NATS_URL", "nats://127.0.0.1:4222")
 
+DATABASES = ("sqlite", "postgresql")
+
+
+def database_backends() -> list[str]:
+    """The databases the database tests run on: both, or those CHATAPP_TEST_DATABASES names.
+
+    `make test-fast` names SQLite alone, for a quick local loop. Under CI both
+    always run, so a stray setting cannot leave PostgreSQL out unnoticed.
+    """
+    named = os.environ.get("CHATAPP_TEST_DATABASES", "")
+    chosen = [name.strip() for name in named.split(",") if name.strip()] or list(DATABASES)
+    unknown = sorted(set(chosen) - set(DATABASES))
+    if unknown:
+        raise pytest.UsageError(
+            f"CHATAPP_TEST_DATABASES names {unknown}; choose from {', '.join(DATABASES)}"
+        )
+    if IN_CI and set(chosen) != set(DATABASES):
+        raise pytest.UsageError("under CI=true every database test runs on every database")
+    return [name for name in DATABASES if name in chosen]
+
 
 class SourceAddress(HTTPAdapter):
     """requests connections from a chosen loopback address: another client machine.

@@ -5,11 +5,8 @@ Never a 500, never `internal_error`, never a traceback; always the one error sha
 
 import json
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from chatapp.extensions import socketio
 
 KNOWN_CODES = {
     "bad_request",
@@ -72,30 +69,6 @@ payloads = st.one_of(
     ),
 )
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
-
-
-@pytest.fixture(scope="module")
-def fuzz_app(tmp_path_factory):
-    from chatapp import create_app
-    from chatapp.extensions import db
-    from tests.helpers.config import BASE_CONFIG
-
-    path = tmp_path_factory.mktemp("fuzz") / "fuzz.db"
-    app = create_app(
-        {**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "RATELIMIT_ENABLED": False}
-    )
-    with app.app_context():
-        db.create_all()
-    http = app.test_client()
-    body = {"username": "fuzzer", "password": "correct horse"}
-    http.post("/api/auth/register", json=body)
-    token = http.post("/api/auth/login", json=body).get_json()["token"]
-    sock = socketio.test_client(app, flask_test_client=http)
-    sock.emit("join", {"room": "general"}, callback=True)
-    yield app, http, sock, token
-    sock.disconnect()
-    with app.app_context():
-        db.engine.dispose()
 
 
 def check_ack(reply):

@@ -3,17 +3,7 @@ honest client_id reuse, '#' text the same on both transports, read budgets."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.helpers.sockets import ack, drain, received
-
-
-@pytest.fixture
-def alice(connect):
-    sock = connect("alice")
-    assert ack(sock, "join", {"room": "general"})["ok"]
-    drain(sock)
-    return sock
+from tests.helpers.sockets import ack, received
 
 
 def test_a_join_over_rest_is_announced_to_the_room(app, alice, auth, client):

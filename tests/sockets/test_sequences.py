@@ -11,14 +11,6 @@ from chatapp.models import Message, Room
 from chatapp.services import accounts, messages, rooms
 
 
-@pytest.fixture
-def two_users(app):
-    with app.app_context():
-        users = [accounts.register(name, "correct horse") for name in ("alice", "bob")]
-        room = rooms.get_or_create_room("general", users[0])
-        return [u.id for u in users], room.id
-
-
 def seqs(app, room_id):
     with app.app_context():
         return db.session.scalars(

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from chatapp.extensions import db
 from chatapp.models import Message
-from tests.helpers.sockets import ack, drain, received
+from tests.helpers.sockets import ack, received
 
 
 def command(sock, text, room="general"):
@@ -13,25 +13,6 @@ def command(sock, text, room="general"):
     assert reply["ok"] is True, reply
     assert "message" not in reply
     return reply["command"], reply["result"]
-
-
-@pytest.fixture
-def chat(connect):
-    """alice and bob in #general with 3 messages; alice alone in #side with 2."""
-    alice, bob = connect("alice"), connect("bob")
-    for sock in (alice, bob):
-        ack(sock, "join", {"room": "general"})
-    ack(alice, "join", {"room": "side"})
-    for sock, room, text in [
-        (alice, "general", "g1"),
-        (bob, "general", "g2"),
-        (alice, "general", "g3"),
-        (alice, "side", "s1"),
-        (alice, "side", "s2"),
-    ]:
-        assert ack(sock, "send", {"room": room, "text": text})["ok"]
-    drain(alice, bob)
-    return alice, bob
 
 
 def test_help_lists_every_command(chat):

@@ -14,14 +14,6 @@ def error_code(reply):
     return reply["error"]["code"]
 
 
-@pytest.fixture
-def alice(connect):
-    sock = connect("alice")
-    assert ack(sock, "join", {"room": "general"})["ok"]
-    drain(sock)
-    return sock
-
-
 def test_unauthenticated_connect_is_refused(app):
     assert not socketio.test_client(app).is_connected()
     assert not socketio.test_client(app, auth={"token": "forged"}).is_connected()

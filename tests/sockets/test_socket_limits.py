@@ -1,37 +1,10 @@
 """Socket rate limits: budgets in the limiter's storage, caps, flood disconnects."""
 
-import pytest
 from sqlalchemy import func, select
 
-from chatapp.extensions import db, socketio
+from chatapp.extensions import db
 from chatapp.models import Message, Room
 from tests.helpers.sockets import ack
-
-
-@pytest.fixture
-def limited(make_app):
-    """An app with tight socket limits and a connect() for it."""
-    opened = []
-
-    def build(**limits):
-        app = make_app(**limits)
-
-        def connect(username="alice"):
-            http = app.test_client()
-            body = {"username": username, "password": "correct horse"}
-            http.post("/api/auth/register", json=body)
-            assert http.post("/api/auth/login", json=body).status_code == 200
-            sock = socketio.test_client(app, flask_test_client=http)
-            opened.append(sock)
-            return sock
-
-        connect.app = app
-        return connect
-
-    yield build
-    for sock in opened:
-        if sock.is_connected():
-            sock.disconnect()
 
 
 def refusal(reply):

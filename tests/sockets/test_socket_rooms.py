@@ -1,27 +1,10 @@
 """The room protocol over Socket.IO: join, presence, send, leave (docs/protocol.md)."""
 
-import pytest
 from sqlalchemy import func, select
 
 from chatapp.extensions import db
 from chatapp.models import Message
 from tests.helpers.sockets import ack, drain, received
-
-
-@pytest.fixture
-def room(connect):
-    """alice with two sessions and bob in #general; carol connected elsewhere."""
-    alice1, alice2, bob, carol = (
-        connect("alice"),
-        connect("alice"),
-        connect("bob"),
-        connect("carol"),
-    )
-    for sock in (alice1, alice2, bob):
-        assert ack(sock, "join", {"room": "general"})["ok"]
-    assert ack(carol, "join", {"room": "other"})["ok"]
-    drain(alice1, alice2, bob, carol)
-    return alice1, alice2, bob, carol
 
 
 def test_first_join_creates_the_room_and_welcomes(connect):
