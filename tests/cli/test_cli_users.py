@@ -2,16 +2,10 @@
 
 import json
 
-import pytest
-import requests
 from sqlalchemy import select
 
-from chatapp import create_app
 from chatapp.extensions import db
 from chatapp.models import User
-from tests.helpers.config import BASE_CONFIG
-from tests.helpers.server import ServerProcess, server_env
-from tests.helpers.services import RedisServer
 
 
 def user(app, name):
@@ -141,72 +135,3 @@ def test_unlock_of_an_unknown_user_fails_cleanly(runner):
     result = runner.invoke(args=["users", "unlock", "ghost"])
     assert result.exit_code == 1
     assert "No user called 'ghost'" in result.output
-
-
-@pytest.fixture
-def locked_out(tmp_path):
-    """Start a real server on SQLite with `env`; lock alice out of it from this address.
-
-    Yields (server, cli): cli(*args) runs `cli.py users ...` in another
-    process's place: an app of its own on the same database (and storage).
-    """
-    started, apps = [], []
-
-    def start(**env):
-        database_url = f"sqlite:///{tmp_path / 'chat.db'}"
-        server = ServerProcess(
-            server_env(database_url, RATELIMIT_LOGIN_FAILURES="2 per 15 minutes", **env),
-            log_path=tmp_path / "server.log",
-        ).start()
-        started.append(server)
-        assert requests.post(f"{server.url}/api/auth/register", json=ALICE, timeout=10).ok
-        for _ in range(2):
-            wrong = requests.post(f"{server.url}/api/auth/login", json=WRONG, timeout=10)
-            assert wrong.status_code == 401
-        assert log_in(server).status_code == 429
-        config = {**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url}
-        if "REDIS_URL" in env:
-            config["RATELIMIT_STORAGE_URI"] = env["REDIS_URL"]
-        app = create_app(config)
-        apps.append(app)
-        return server, lambda *args: app.test_cli_runner().invoke(args=["users", *args])
-
-    yield start
-    for server in started:
-        server.stop()
-    for app in apps:
-        with app.app_context():
-            db.engine.dispose()
-
-
-ALICE = {"username": "alice", "password": "correct horse"}
-WRONG = {"username": "alice", "password": "wrong guess"}
-
-
-def log_in(server, body=ALICE):
-    return requests.post(f"{server.url}/api/auth/login", json=body, timeout=10)
-
-
-def test_set_password_ends_a_lockout_in_the_running_server(locked_out):
-    """No shared storage needed: the failure counts were kept under the old hash."""
-    server, cli = locked_out()
-    result = cli("set-password", "alice", "--password", "new password 1")
-    assert result.exit_code == 0, result.output
-    assert log_in(server, {"username": "alice", "password": "new password 1"}).status_code == 200
-
-
-def test_unlock_reaches_the_running_server_through_redis(locked_out, tmp_path):
-    redis_server = RedisServer(tmp_path).start()
-    try:
-        server, cli = locked_out(REDIS_URL=redis_server.url)
-        result = cli("unlock", "ALICE")
-        assert result.exit_code == 0, result.output
-        assert "Unlocked alice" in result.output
-        assert log_in(server).status_code == 200
-        # A fresh budget, still enforced.
-        for _ in range(2):
-            wrong = requests.post(f"{server.url}/api/auth/login", json=WRONG, timeout=10)
-            assert wrong.status_code == 401
-        assert log_in(server).status_code == 429
-    finally:
-        redis_server.stop()
