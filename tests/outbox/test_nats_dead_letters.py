@@ -14,36 +14,9 @@ import pytest
 from nats.js.api import StreamConfig
 
 from tests.helpers.outbox_rows import BAD_SUBJECT, GOOD, letters, outbox_ids, published, stage
-from tests.helpers.services import NatsServer
 from tests.helpers.wait import wait_for
 
-
-@pytest.fixture
-def nats_server(tmp_path):
-    server = NatsServer(tmp_path / "nats").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def relay_app(make_app, nats_server):
-    """An app whose relay runs (started by the test, once rows are staged)."""
-    apps = []
-
-    def factory(**overrides):
-        app = make_app(
-            NATS_URL=nats_server.url,
-            NATS_RECONNECT_WAIT=0.5,
-            NATS_RELAY_STUCK_AFTER=1.0,
-            RATELIMIT_READYZ="1000 per minute",
-            **overrides,
-        )
-        apps.append(app)
-        return app
-
-    yield factory
-    for app in apps:
-        app.extensions["chatapp.relay"].stop(drain_seconds=0)
+pytestmark = pytest.mark.slow
 
 
 def start(app):

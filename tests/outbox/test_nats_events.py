@@ -7,42 +7,12 @@ from collections import Counter, defaultdict
 import pytest
 import requests
 
-from tests.helpers.config import FAST_HASH
 from tests.helpers.realtime import ChatClient, login
-from tests.helpers.server import ServerProcess
 from tests.helpers.services import NatsServer
 from tests.helpers.stream import read_stream, wait_for_messages
 from tests.helpers.wait import wait_for
 
-
-@pytest.fixture
-def nats_server(tmp_path):
-    server = NatsServer(tmp_path / "nats").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def chat_server(tmp_path):
-    """Start chatapp (SQLite) with extra settings; stopped after the test."""
-    started = []
-
-    def start(**env):
-        config = {
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}",
-            "SECRET_KEY": "nats-" + "n" * 40,
-            **FAST_HASH,
-            "NATS_RECONNECT_WAIT": "0.5",
-            "RATELIMIT_MESSAGES": "1000 per 10 seconds",
-            **env,
-        }
-        server = ServerProcess(config, log_path=tmp_path / f"chat{len(started)}.log").start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
+pytestmark = pytest.mark.slow
 
 
 def stored_messages(tmp_path):
@@ -154,7 +124,7 @@ def test_wrong_credentials_chat_goes_on_and_backlog_follows_the_fix(tmp_path, ch
         nats = ready.json()["checks"]["nats"]
         assert nats == {**nats, "status": "down", "error": "unavailable"}  # ...but reported down
         assert "uthorization" not in ready.text  # the why is for the logs, not the public
-        log = (tmp_path / "chat0.log").read_text()
+        log = server.log_path.read_text()
         entries = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
         assert any(
             e["level"] == "ERROR" and "NATS" in e["msg"] and "Authorization Violation" in e["msg"]
@@ -306,7 +276,7 @@ def test_outage_longer_than_the_default_reconnect_budget(nats_server, chat_serve
     wait_for_messages(nats_server.url, 1)
     nats_server.stop()
     acks = send_many(server, 5, username="bob")
-    log = tmp_path / "chat0.log"
+    log = server.log_path
 
     def attempts():
         return sum(1 for line in log.read_text().splitlines() if "NATS error" in line)
