@@ -21,6 +21,8 @@ from tests.helpers.wait import wait_for
 
 HOOKED = "tests/scripts/serve_with_login_end_hook.py"
 
+pytestmark = pytest.mark.slow
+
 
 class HookedServer(ServerProcess):
     """A server with POST /api/test/end-login/<user> (tests/scripts/serve_with_login_end_hook)."""
@@ -38,8 +40,8 @@ class HookedServer(ServerProcess):
         return self
 
 
-@pytest.fixture
-def env(tmp_path):
+def chat_env(tmp_path):
+    """Server settings on tmp_path/chat.db, for a server of this test's own."""
     return server_env(f"sqlite:///{tmp_path / 'chat.db'}", RATELIMIT_REGISTER="1000 per hour")
 
 
@@ -72,9 +74,10 @@ def errors(chat, code):
     ]
 
 
-def test_piped_client_exits_5_after_cli_logout_while_listening(env, tmp_path):
+def test_piped_client_exits_5_after_cli_logout_while_listening(tmp_path):
     # A listening socket is cut by the server's sweep of ended logins; its
     # reconnect is refused as unauthorized. It used to retry forever, silently.
+    env = chat_env(tmp_path)
     server = start_server(env, tmp_path, PRESENCE_REFRESH="1")
     alice = ChatProcess(server.url, tmp_path, "alice")
     try:
@@ -91,9 +94,10 @@ def test_piped_client_exits_5_after_cli_logout_while_listening(env, tmp_path):
         server.stop()
 
 
-def test_piped_client_reports_the_line_refused_by_an_ended_login(env, tmp_path):
+def test_piped_client_reports_the_line_refused_by_an_ended_login(tmp_path):
     # LOGIN_RECHECK_SECONDS=0: the send right after `users disable` meets the
     # ended login (the unauthorized ack), not the sweep.
+    env = chat_env(tmp_path)
     server = start_server(env, tmp_path, LOGIN_RECHECK_SECONDS="0", PRESENCE_REFRESH="60")
     alice = ChatProcess(server.url, tmp_path, "alice")
     try:
@@ -115,9 +119,10 @@ def test_piped_client_reports_the_line_refused_by_an_ended_login(env, tmp_path):
         server.stop()
 
 
-def test_the_unauthorized_event_ends_the_session_even_if_a_reconnect_would_work(env, tmp_path):
+def test_the_unauthorized_event_ends_the_session_even_if_a_reconnect_would_work(tmp_path):
     # The hook tells the socket its login ended and cuts it, but the token
     # still works: only a client that obeys the event stops here.
+    env = chat_env(tmp_path)
     server = HookedServer(env, log_path=tmp_path / "server.log").start()
     alice = ChatProcess(server.url, tmp_path, "alice")
     try:
@@ -133,7 +138,8 @@ def test_the_unauthorized_event_ends_the_session_even_if_a_reconnect_would_work(
         server.stop()
 
 
-def test_terminal_offers_a_new_login_and_keeps_the_line_being_typed(env, tmp_path):
+def test_terminal_offers_a_new_login_and_keeps_the_line_being_typed(tmp_path):
+    env = chat_env(tmp_path)
     server = start_server(env, tmp_path, PRESENCE_REFRESH="1")
     home = client_env(tmp_path, "alice")
     term = Terminal(chat_command(server.url, "alice", "--register"), cwd=ROOT, env=home)
@@ -165,9 +171,10 @@ def test_terminal_offers_a_new_login_and_keeps_the_line_being_typed(env, tmp_pat
         server.stop()
 
 
-def test_terminal_declining_a_new_login_reports_queued_lines_and_exits_5(env, tmp_path):
+def test_terminal_declining_a_new_login_reports_queued_lines_and_exits_5(tmp_path):
     # The login ends in the database only (as a process that cannot announce it
     # would), so the server learns it when the line is sent: its ack.
+    env = chat_env(tmp_path)
     server = start_server(env, tmp_path, PRESENCE_REFRESH="60", LOGIN_RECHECK_SECONDS="0")
     term = Terminal(
         chat_command(server.url, "alice", "--register"), cwd=ROOT, env=client_env(tmp_path, "alice")

@@ -1,11 +1,14 @@
 """The interactive client on a real (pseudo) terminal: typing is never garbled."""
 
+import pytest
 import requests
 
 from tests.helpers.chat import chat_command, client_env
 from tests.helpers.realtime import login
 from tests.helpers.server import ROOT, ServerProcess, server_env
 from tests.helpers.terminal import Terminal
+
+pytestmark = pytest.mark.slow
 
 
 def test_incoming_messages_do_not_garble_the_line_being_typed(tmp_path):

@@ -3,8 +3,12 @@
 import subprocess
 import sys
 
+import pytest
+
 from tests.helpers.chat import run_chat
 from tests.helpers.server import ROOT, ServerProcess, server_env
+
+pytestmark = pytest.mark.slow
 
 # What python-engineio and python-socketio log, and an exception escaping one
 # of their threads, in the client process as `cli.py chat` sets it up.

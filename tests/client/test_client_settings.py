@@ -10,14 +10,6 @@ from chatclient import settings
 from chatclient.sanitize import inert
 
 
-@pytest.fixture
-def config_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
-    for name in ("CHATAPP_SERVER", "CHATAPP_USERNAME", "CHATAPP_ROOM"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
-
-
 def write_config(home, **data):
     (home / "chatapp").mkdir(exist_ok=True)
     (home / "chatapp" / "config.json").write_text(json.dumps(data))
@@ -69,13 +61,6 @@ def test_a_token_is_saved_without_changing_the_defaults(config_home):
     settings.save_defaults(settings.resolve("http://once:9000", "bob", "ops"))  # --save
     found = settings.resolve(None, None, None)
     assert (found.server, found.username, found.room) == ("http://once:9000", "bob", "ops")
-
-
-@pytest.fixture
-def usual_umask():
-    previous = os.umask(0o022)
-    yield
-    os.umask(previous)
 
 
 def test_history_is_one_private_file_per_server_and_user(config_home, usual_umask):

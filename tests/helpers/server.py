@@ -37,6 +37,11 @@ class ServerProcess:
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
 
+    @property
+    def database(self) -> Path:
+        """The SQLite file this server runs on."""
+        return Path(self.env["DATABASE_URL"].removeprefix("sqlite:///"))
+
     def start(self, timeout: float = 30) -> ServerProcess:
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         try:
