@@ -19,7 +19,7 @@ from tests.helpers.server import ROOT, ServerProcess, server_env
 from tests.helpers.terminal import Terminal
 from tests.helpers.wait import wait_for
 
-HOOKED = "tests/scripts/serve_with_login_end_hook.py"
+HOOKED = "tests.scripts.serve_with_login_end_hook"
 
 pytestmark = pytest.mark.slow
 
@@ -29,8 +29,9 @@ class HookedServer(ServerProcess):
 
     def start(self, timeout: float = 30) -> HookedServer:
         with open(self.log_path, "ab") as out:
+            command = ["serve", "--host", "127.0.0.1", "--port", str(self.port)]
             self.process = subprocess.Popen(
-                [sys.executable, HOOKED, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [sys.executable, "-m", HOOKED, *command],
                 cwd=ROOT,
                 env=self.env,
                 stdout=out,

@@ -1,7 +1,9 @@
 """What a client may hold before logging in, and `serve`'s own deadlines.
 
 Real `cli.py serve` processes: the door (connect deadline, per-address caps),
-header and idle timeouts, and a refused second server on the same port.
+header and idle timeouts, and a refused second server on the same port. Most
+tests share the module's server (each from loopback addresses of its own);
+those that need other settings start their own.
 """
 
 from __future__ import annotations
@@ -18,30 +20,19 @@ import pytest
 import websocket
 
 from tests.helpers.realtime import ChatClient, login
-from tests.helpers.server import ROOT, ServerProcess, server_env
+from tests.helpers.server import ROOT, server_env
 from tests.helpers.services import free_port
 from tests.helpers.wait import wait_for
 
 pytestmark = pytest.mark.slow
 
-
-def start(tmp_path, name="door", **settings):
-    env = server_env(f"sqlite:///{tmp_path / (name + '.db')}", **settings)
-    return ServerProcess(env, log_path=tmp_path / f"{name}.log").start()
-
-
-@pytest.fixture
-def door_server(tmp_path):
-    proc = start(
-        tmp_path,
-        CONNECT_TIMEOUT="1",
-        MAX_PENDING_PER_ADDRESS="3",
-        RATELIMIT_HANDSHAKES="1000 per minute",
-        HEADER_TIMEOUT="1",
-        MAX_CONNECTIONS="8",
-    )
-    yield proc
-    proc.stop()
+SERVER_SETTINGS = {
+    "CONNECT_TIMEOUT": "1",
+    "MAX_PENDING_PER_ADDRESS": "3",
+    "RATELIMIT_HANDSHAKES": "1000 per minute",
+    "HEADER_TIMEOUT": "1",
+    "MAX_CONNECTIONS": "8",
+}
 
 
 def bound_socket(server, source: str) -> socket.socket:
@@ -108,46 +99,43 @@ def polling_handshake(server, source: str) -> Answer:
         conn.close()
 
 
-def test_a_socket_that_never_logs_in_is_closed_after_the_deadline(door_server):
-    ws = raw_websocket(door_server)
+def test_a_socket_that_never_logs_in_is_closed_after_the_deadline(server):
+    ws = raw_websocket(server)
     assert closed_by_server(ws, within=15)
 
 
-def test_unauthenticated_sockets_cannot_hold_every_slot(door_server):
+def test_unauthenticated_sockets_cannot_hold_every_slot(server):
     # As many never-authenticating sockets as the server has slots, from
     # several addresses (so the per-address cap is not what saves it).
-    squatters = [raw_websocket(door_server, f"127.0.0.{2 + i // 3}") for i in range(8)]
+    squatters = [raw_websocket(server, f"127.0.0.{2 + i // 3}") for i in range(8)]
     assert all(closed_by_server(ws, within=15) for ws in squatters)
-    client = ChatClient(door_server.url, login(door_server.url, "latecomer")).connect()
+    client = ChatClient(server.url, login(server.url, "latecomer")).connect()
     assert client.call("join", {"room": "general"})["ok"]
     client.close()
 
 
-def test_one_address_may_hold_only_a_few_pending_sessions(door_server):
-    held = [raw_websocket(door_server, "127.0.0.9") for _ in range(3)]
-    refused = polling_handshake(door_server, "127.0.0.9")
+def test_one_address_may_hold_only_a_few_pending_sessions(server):
+    held = [raw_websocket(server, "127.0.0.9") for _ in range(3)]
+    refused = polling_handshake(server, "127.0.0.9")
     assert refused.status == 429
     assert refused.headers.get("Retry-After")
     body = json.loads(refused.body)
     assert body["error"]["code"] == "rate_limited" and body["error"]["retry_after"] >= 1
-    assert polling_handshake(door_server, "127.0.0.10").status == 200  # another address
+    assert polling_handshake(server, "127.0.0.10").status == 200  # another address
     for ws in held:
         finish(ws)
 
 
-def test_handshakes_per_address_are_rate_limited(tmp_path):
-    proc = start(tmp_path, "rate", RATELIMIT_HANDSHAKES="5 per minute", CONNECT_TIMEOUT="1")
-    try:
-        statuses = [polling_handshake(proc, "127.0.0.11").status for _ in range(8)]
-        assert statuses[:5] == [200] * 5
-        assert statuses[5:] == [429] * 3
-        assert polling_handshake(proc, "127.0.0.12").status == 200
-    finally:
-        proc.stop()
+def test_handshakes_per_address_are_rate_limited(serve):
+    proc = serve(RATELIMIT_HANDSHAKES="5 per minute", CONNECT_TIMEOUT="1")
+    statuses = [polling_handshake(proc, "127.0.0.11").status for _ in range(8)]
+    assert statuses[:5] == [200] * 5
+    assert statuses[5:] == [429] * 3
+    assert polling_handshake(proc, "127.0.0.12").status == 200
 
 
-def test_a_request_head_trickled_slowly_is_cut_off(door_server):
-    sock = bound_socket(door_server, "127.0.0.1")
+def test_a_request_head_trickled_slowly_is_cut_off(server):
+    sock = bound_socket(server, "127.0.0.1")
     sock.settimeout(0.5)
     sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
     deadline = time.monotonic() + 15
@@ -176,12 +164,12 @@ def serve_once(env: dict[str, str], port: int) -> subprocess.CompletedProcess:
     )
 
 
-def test_a_second_server_on_the_same_port_is_refused(door_server, tmp_path):
-    second = serve_once(server_env(f"sqlite:///{tmp_path / 'second.db'}"), door_server.port)
+def test_a_second_server_on_the_same_port_is_refused(server, tmp_path):
+    second = serve_once(server_env(f"sqlite:///{tmp_path / 'second.db'}"), server.port)
     assert second.returncode == 1
     assert "already in use" in second.stderr
     assert not (tmp_path / "second.db").exists()  # refused before touching anything
-    wait_for(door_server._ready, 5, 0.1, "the first server")  # still serving
+    wait_for(server._ready, 5, 0.1, "the first server")  # still serving
 
 
 def test_sharing_a_port_needs_redis(tmp_path):
@@ -194,13 +182,13 @@ def test_sharing_a_port_needs_redis(tmp_path):
 GARBAGE = ["4x", "4{", '42["send"', "49999999", "4\x00\x01", "zzz", "4-1", '4[{"a"', "45-"]
 
 
-def test_protocol_garbage_is_one_warning_not_a_traceback_per_frame(door_server, tmp_path):
-    log = tmp_path / "door.log"
+def test_protocol_garbage_is_one_warning_not_a_traceback_per_frame(server):
+    log = server.log_path
     before = log.stat().st_size
     sent = 0
     for round_ in range(12):  # ~600 bytes of garbage in all, as in the audit
         for frame in GARBAGE:
-            ws = raw_websocket(door_server, f"127.0.1.{round_ + 1}")
+            ws = raw_websocket(server, f"127.0.1.{round_ + 1}")
             try:
                 ws.send(frame)
                 sent += len(frame)
@@ -208,7 +196,7 @@ def test_protocol_garbage_is_one_warning_not_a_traceback_per_frame(door_server, 
                 pass
             closed_by_server(ws, within=5)
     # The server still serves, and wrote a few lines, not a page per frame.
-    client = ChatClient(door_server.url, login(door_server.url, "after-garbage")).connect()
+    client = ChatClient(server.url, login(server.url, "after-garbage")).connect()
     assert client.call("join", {"room": "general"})["ok"]
     client.close()
     written = log.read_text()[before:]

@@ -5,14 +5,8 @@ import sqlalchemy as sa
 
 from tests.helpers.realtime import ChatClient, login
 from tests.helpers.server import ServerProcess, server_env
-from tests.helpers.services import PostgresServer
 
-
-@pytest.fixture
-def postgres():
-    server = PostgresServer().init()
-    yield server
-    server.destroy()
+pytestmark = pytest.mark.slow
 
 
 def stored_texts(url):

@@ -2,12 +2,15 @@
 
 import itertools
 
+import pytest
 import requests
 
 from tests.helpers.realtime import ChatClient, login
 from tests.helpers.server import ServerProcess, server_env
 from tests.helpers.services import RedisServer
 from tests.helpers.wait import wait_for
+
+pytestmark = pytest.mark.slow
 
 
 def test_redis_restart_sends_acked_delivery_resumes_presence_returns(tmp_path):

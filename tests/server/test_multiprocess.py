@@ -1,61 +1,28 @@
-"""Two real server processes sharing Redis and PostgreSQL, with real clients."""
+"""Two real server processes sharing Redis and PostgreSQL, with real clients.
+
+The tests share the module's pair of servers, each with users and rooms of
+its own; the two that kill a process start a pair of their own.
+"""
 
 import uuid
 
 import pytest
 import requests
 
-from tests.helpers.realtime import ChatClient, login
-from tests.helpers.server import ServerProcess, server_env
-from tests.helpers.services import RedisServer, create_postgres_database
+from tests.helpers.realtime import login
+
+pytestmark = pytest.mark.slow
 
 TTL, REFRESH = 6, 2  # shortened so the crash test runs in seconds, not a minute
 
-
-@pytest.fixture(scope="module")
-def backing(tmp_path_factory):
-    """A private Redis and an empty PostgreSQL database for this module."""
-    redis_server = RedisServer(tmp_path_factory.mktemp("redis")).start()
-    url, drop = create_postgres_database()
-    yield redis_server, url
-    redis_server.stop()
-    drop()
-
-
-@pytest.fixture
-def servers(backing, tmp_path):
-    """Servers A and B: one database, one Redis queue, presence and limits."""
-    redis_server, database_url = backing
-    env = server_env(
-        database_url,
-        REDIS_URL=redis_server.url,
-        PRESENCE_TTL=str(TTL),
-        PRESENCE_REFRESH=str(REFRESH),
-        RATELIMIT_MESSAGES="1000 per 10 seconds",
-        RATELIMIT_JOINS="5 per minute",
-        RATELIMIT_REGISTER="1000 per hour",
-        RATELIMIT_ANONYMOUS="1000 per minute",
-    )
-    # A first: it applies the migrations B then finds done.
-    a = ServerProcess(env, log_path=tmp_path / "a.log").start()
-    b = ServerProcess(env, log_path=tmp_path / "b.log").start()
-    yield a, b
-    for server in (a, b):
-        server.stop()
-
-
-@pytest.fixture
-def clients():
-    opened = []
-
-    def open_client(server, username, token=None):
-        client = ChatClient(server.url, token or login(server.url, username)).connect()
-        opened.append(client)
-        return client
-
-    yield open_client
-    for client in opened:
-        client.close()
+SERVER_SETTINGS = {
+    "PRESENCE_TTL": str(TTL),
+    "PRESENCE_REFRESH": str(REFRESH),
+    "RATELIMIT_MESSAGES": "1000 per 10 seconds",
+    "RATELIMIT_JOINS": "5 per minute",
+    "RATELIMIT_REGISTER": "1000 per hour",
+    "RATELIMIT_ANONYMOUS": "1000 per minute",
+}
 
 
 def name(base):
@@ -74,22 +41,22 @@ def online(server, room, token):
 def test_clients_of_two_processes_chat_and_share_presence(servers, clients):
     a, b = servers
     room = name("r")
-    alice, bob = clients(a, name("alice")), clients(b, name("bob"))
+    alice_name, bob_name = name("alice"), name("bob")
+    alice, bob = clients(a, alice_name), clients(b, bob_name)
     assert alice.call("join", {"room": room})["online"] == 1
     joined = bob.call("join", {"room": room})
     assert joined["online"] == 2  # bob's process sees alice, who is on the other one
-    bob_name = joined["users"][1] if joined["users"][0] != joined["users"][1] else None
+    assert joined["users"] == sorted([alice_name, bob_name])
     alice.wait_for("presence", lambda e: e["event"] == "join" and e["online"] == 2)
     sent = bob.call("send", {"room": room, "text": "across processes", "client_id": "x1"})
     assert sent["ok"]
     assert alice.wait_for("message", lambda m: m["id"] == sent["message"]["id"]) == sent["message"]
-    assert bob.wait_for("message", lambda m: m["id"] == sent["message"]["id"])
+    assert bob.wait_for("message", lambda m: m["id"] == sent["message"]["id"]) == sent["message"]
     assert online(a, room, alice.token) == online(b, room, bob.token) == 2
-    assert bob_name in joined["users"]
 
 
-def test_a_killed_process_sessions_vanish_within_60_seconds(servers, clients):
-    a, b = servers
+def test_a_killed_process_sessions_vanish_within_60_seconds(fresh_servers, clients):
+    a, b = fresh_servers
     room = name("r")
     alice = clients(a, name("alice"))
     carol_name = name("carol")
@@ -104,8 +71,8 @@ def test_a_killed_process_sessions_vanish_within_60_seconds(servers, clients):
     assert online(a, room, alice.token) == 1
 
 
-def test_reconnecting_client_resumes_with_no_gap_and_no_duplicate(servers, clients):
-    a, b = servers
+def test_reconnecting_client_resumes_with_no_gap_and_no_duplicate(fresh_servers, clients):
+    a, b = fresh_servers
     room = name("r")
     alice = clients(a, name("alice"))
     bob_token = login(b.url, name("bob"))

@@ -1,37 +1,16 @@
-"""Production-cost hashing must not freeze the eventlet hub (every other connection)."""
+"""The password-hash gate: a few hashes at a time, bounded waits, no database connection held.
 
-import json
-import os
-import subprocess
-import sys
+That hashing leaves the eventlet hub free is in test_under_eventlet.py.
+"""
+
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 
 from chatapp.auth.gate import HashGate
 from chatapp.auth.passwords import hash_gate
 from chatapp.errors import Busy
-from tests.helpers.server import ROOT, ServerProcess, server_env
 from tests.helpers.wait import wait_for
-
-
-def test_hashing_runs_off_the_hub():
-    result = subprocess.run(
-        [sys.executable, "tests/scripts/hub_during_hash.py"],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    ticks = json.loads(result.stdout.strip().splitlines()[-1])
-    # Hashing inline blocks the hub: the other green thread gets (almost) no turn.
-    assert ticks["inline"] <= 2, ticks
-    # Through chatapp the hash runs on an OS thread: the hub keeps serving.
-    assert ticks["offloaded"] >= 20, ticks
 
 
 class Blocker:
@@ -164,55 +143,3 @@ def test_waiting_logins_hold_no_database_connection(make_app, monkeypatch):
         for thread in threads:
             thread.join(30)
     assert [a.status_code for a in answers] == [200] * 4
-
-
-def test_bursts_of_registrations_and_logins_are_all_served(tmp_path):
-    """A real server on SQLite at the production hash cost: 60 sign-ups, then 60 logins at once.
-
-    Every one is answered 201/200 (no 503, no 500 from a drained connection
-    pool), and a request needing the database is served while they queue.
-    """
-    env = server_env(
-        f"sqlite:///{tmp_path / 'burst.db'}",
-        PASSWORD_ARGON2_TIME_COST="2",
-        PASSWORD_ARGON2_MEMORY_KIB="19456",
-        PASSWORD_HASH_WORKERS="1",
-        RATELIMIT_REGISTER="1000 per hour",
-        RATELIMIT_ANONYMOUS="1000 per minute",
-        RATELIMIT_USER="1000 per minute",
-        **{key: value for key, value in ROOMY_BUDGETS.items()},
-    )
-    server = ServerProcess(env, log_path=tmp_path / "server.log").start()
-    try:
-        url = server.url
-        body = {"username": "watcher", "password": "correct horse"}
-        requests.post(f"{url}/api/auth/register", json=body, timeout=30)
-        token = requests.post(f"{url}/api/auth/login", json=body, timeout=30).json()["token"]
-        count = 60
-        users = [{"username": f"burst{n}", "password": "correct horse"} for n in range(count)]
-
-        def burst(path):
-            barrier = threading.Barrier(count + 1)
-            me: list = []
-
-            def one(user):
-                barrier.wait(10)
-                return requests.post(f"{url}{path}", json=user, timeout=120).status_code
-
-            def watch():
-                barrier.wait(10)
-                headers = {"Authorization": f"Bearer {token}"}
-                me.append(requests.get(f"{url}/api/auth/me", headers=headers, timeout=120))
-
-            watcher = threading.Thread(target=watch)
-            watcher.start()
-            with ThreadPoolExecutor(count) as pool:
-                statuses = list(pool.map(one, users, timeout=180))
-            watcher.join(120)
-            assert me[0].status_code == 200
-            return statuses
-
-        assert burst("/api/auth/register") == [201] * count
-        assert burst("/api/auth/login") == [200] * count
-    finally:
-        server.stop()

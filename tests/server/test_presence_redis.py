@@ -1,40 +1,16 @@
 """RedisPresence against a real Redis: exact counts, expiry, exactly-once departures."""
 
 import threading
-import uuid
 
-import pytest
 import redis
 
-from chatapp.presence.memory_store import MemoryPresence
 from chatapp.presence.redis_store import RedisPresence
-from tests.helpers.services import REDIS_URL, require
+from tests.helpers.services import REDIS_URL
 from tests.helpers.wait import wait_for
-
-
-@pytest.fixture
-def prefix():
-    """A key prefix of this test's own on the machine's Redis; cleaned up after."""
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        require("Redis", False)
-    name = f"test-{uuid.uuid4().hex[:10]}:"
-    yield name
-    for key in client.scan_iter(f"{name}*"):
-        client.delete(key)
-    client.close()
 
 
 def store(prefix, ttl=45):
     return RedisPresence(REDIS_URL, ttl=ttl, prefix=prefix)
-
-
-@pytest.fixture(params=["redis", "memory"])
-def presence(request, prefix):
-    """Both stores must behave the same through the shared interface."""
-    return store(prefix) if request.param == "redis" else MemoryPresence()
 
 
 def test_join_and_leave_are_exact_with_several_sessions(presence):

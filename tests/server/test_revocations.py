@@ -8,39 +8,17 @@ import pytest
 import requests
 
 from tests.helpers.realtime import ChatClient, login
-from tests.helpers.server import ROOT, ServerProcess, server_env
-from tests.helpers.services import RedisServer, create_postgres_database
+from tests.helpers.server import ROOT
 from tests.helpers.wait import wait_for
 
 pytestmark = pytest.mark.slow
 
 # Long enough that only an announcement can explain a socket ending within seconds.
-SLOW_CHECKS = {"LOGIN_RECHECK_SECONDS": "600", "PRESENCE_REFRESH": "600", "PRESENCE_TTL": "1200"}
-
-
-@pytest.fixture(scope="module")
-def backing(tmp_path_factory):
-    redis_server = RedisServer(tmp_path_factory.mktemp("redis")).start()
-    url, drop = create_postgres_database()
-    yield redis_server, url
-    redis_server.stop()
-    drop()
-
-
-@pytest.fixture(scope="module")
-def env(backing):
-    redis_server, database_url = backing
-    return server_env(database_url, REDIS_URL=redis_server.url, **SLOW_CHECKS)
-
-
-@pytest.fixture(scope="module")
-def servers(env, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("revocations")
-    a = ServerProcess(env, log_path=tmp / "a.log").start()
-    b = ServerProcess(env, log_path=tmp / "b.log").start()
-    yield a, b
-    for server in (a, b):
-        server.stop()
+SERVER_SETTINGS = {
+    "LOGIN_RECHECK_SECONDS": "600",
+    "PRESENCE_REFRESH": "600",
+    "PRESENCE_TTL": "1200",
+}
 
 
 def told_and_cut(client: ChatClient) -> None:
@@ -62,14 +40,14 @@ def test_a_logout_on_another_process_ends_the_socket_at_once(servers):
     alice.close()
 
 
-def test_an_admin_disable_from_the_cli_ends_the_socket_at_once(servers, env):
+def test_an_admin_disable_from_the_cli_ends_the_socket_at_once(servers, pair_env):
     a, _ = servers
     bob = ChatClient(a.url, login(a.url, "troublemaker")).connect()
     other = ChatClient(a.url, login(a.url, "bystander")).connect()
     disable = subprocess.run(
         [sys.executable, "cli.py", "users", "disable", "troublemaker"],
         cwd=ROOT,
-        env={**os.environ, **env},
+        env={**os.environ, **pair_env},
         capture_output=True,
         text=True,
         timeout=60,

@@ -1,4 +1,8 @@
-"""`python cli.py serve` migrates an empty database and serves the API for real."""
+"""`python cli.py serve` migrates an empty database and serves the API for real.
+
+The tests share the module's server, except those that stop one or start one
+with other settings.
+"""
 
 import re
 import signal
@@ -11,19 +15,15 @@ import requests
 from tests.helpers.server import ServerProcess, server_env
 from tests.helpers.wait import wait_for
 
+pytestmark = pytest.mark.slow
 
-@pytest.fixture
-def server(tmp_path):
-    env = server_env(f"sqlite:///{tmp_path / 'serve.db'}", CHATAPP_ENV="development")
-    proc = ServerProcess(env, log_path=tmp_path / "server.log").start()
-    yield proc
-    proc.stop()
+SERVER_SETTINGS = {"CHATAPP_ENV": "development"}
 
 
-def test_serve_migrates_and_answers(server, tmp_path):
+def test_serve_migrates_and_answers(server):
     tables = {
         row[0]
-        for row in sqlite3.connect(tmp_path / "serve.db").execute(
+        for row in sqlite3.connect(server.database).execute(
             "SELECT name FROM sqlite_master WHERE type='table'"
         )
     }
@@ -38,22 +38,23 @@ def test_serve_migrates_and_answers(server, tmp_path):
     assert me.json()["user"]["username"] == "alice"
 
 
-def test_serve_runs_the_eventlet_socket_driver(server, tmp_path):
+def test_serve_runs_the_eventlet_socket_driver(server):
     # Flask-SocketIO quietly picks its threading driver under any Flask CLI
     # command, serve included; serve must override that (and refuses otherwise).
-    log = (tmp_path / "server.log").read_text()
+    log = server.log_path.read_text()
     assert "(eventlet)" in log, log[-2000:]
 
 
-def test_serve_freezes_its_startup_objects(server, tmp_path):
+def test_serve_freezes_its_startup_objects(server):
     # Full GC passes over them stalled the hub for ~100 ms each (docs/benchmarks.md).
-    frozen = re.search(r"(\d+) objects frozen for the GC", (tmp_path / "server.log").read_text())
+    frozen = re.search(r"(\d+) objects frozen for the GC", server.log_path.read_text())
     assert frozen and int(frozen.group(1)) > 10_000
 
 
-def test_serve_exits_cleanly_on_sigterm_even_with_clients_connected(server):
+def test_serve_exits_cleanly_on_sigterm_even_with_clients_connected(serve):
     from tests.helpers.realtime import ChatClient, login
 
+    server = serve(**SERVER_SETTINGS)  # its own: this test stops it
     client = ChatClient(server.url, login(server.url, "stayer")).connect()
     client.call("join", {"room": "general"})
     server.process.send_signal(signal.SIGTERM)
@@ -124,8 +125,8 @@ def test_accepted_connections_do_not_wait_for_nagle():
                 assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
 
 
-def test_serve_does_not_greet_users_with_eventlets_deprecation_notice(server, tmp_path):
-    log = (tmp_path / "server.log").read_text()
+def test_serve_does_not_greet_users_with_eventlets_deprecation_notice(server):
+    log = server.log_path.read_text()
     assert log.splitlines()[0].startswith("chatapp listening on http://127.0.0.1:")
     assert "Eventlet is deprecated" not in log
     assert "maintained upstream in bugfix mode only" in log  # one line, on purpose

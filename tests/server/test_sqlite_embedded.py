@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 
 import pytest
@@ -10,14 +9,9 @@ import requests
 from sqlalchemy import text
 
 from chatapp.extensions import db
-from tests.helpers.realtime import ChatClient, login
-from tests.helpers.server import ServerProcess, server_env
 from tests.helpers.wait import wait_for
 
-
-@pytest.fixture
-def sqlite_app(make_app, tmp_path):
-    return make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'embedded.db'}")
+pytestmark = pytest.mark.slow
 
 
 def test_commits_are_synced_before_they_are_acknowledged(sqlite_app):
@@ -26,37 +20,6 @@ def test_commits_are_synced_before_they_are_acknowledged(sqlite_app):
         assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
 
 
-def hold_write_lock(path) -> sqlite3.Connection:
-    """Another program (the admin CLI, a backup) holding SQLite's write lock."""
-    outside = sqlite3.connect(path, isolation_level=None)
-    outside.execute("BEGIN IMMEDIATE")
-    return outside
-
-
-@pytest.fixture
-def locked(tmp_path):
-    """start(busy_timeout) -> (server, alice in #general, the outside lock holder)."""
-    started = []
-
-    def start(busy_timeout: str):
-        path = tmp_path / "locked.db"
-        env = server_env(f"sqlite:///{path}", SQLITE_BUSY_TIMEOUT=busy_timeout)
-        server = ServerProcess(env, log_path=tmp_path / "server.log").start()
-        started.append(server)
-        alice = ChatClient(server.url, login(server.url, "alice")).connect()
-        started.append(alice)
-        assert alice.call("join", {"room": "general"})["ok"]
-        return server, alice, hold_write_lock(path)
-
-    yield start
-    for thing in reversed(started):
-        if isinstance(thing, ChatClient):
-            thing.close()
-        else:
-            thing.stop()
-
-
-@pytest.mark.slow
 def test_a_writer_elsewhere_delays_a_send_but_never_the_server(locked):
     server, alice, outside = locked("60")
     replies = []
@@ -77,7 +40,6 @@ def test_a_writer_elsewhere_delays_a_send_but_never_the_server(locked):
     assert replies and replies[0]["ok"], replies
 
 
-@pytest.mark.slow
 def test_a_lock_held_past_the_busy_timeout_is_unavailable_and_retryable(locked):
     _, alice, outside = locked("0.5")
     refused = alice.call("send", {"room": "general", "text": "later", "client_id": "b-1"})
