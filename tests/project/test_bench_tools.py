@@ -4,7 +4,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.helpers.server import ROOT
+
+pytestmark = pytest.mark.slow
 
 
 def test_loadgen_counts_every_delivery_against_the_baseline():

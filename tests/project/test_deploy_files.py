@@ -3,15 +3,9 @@
 import json
 import re
 
-import pytest
 import yaml
 
 from tests.helpers.server import ROOT
-
-
-@pytest.fixture(scope="module")
-def compose():
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
 def test_the_stack_has_every_part(compose):

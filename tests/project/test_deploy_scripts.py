@@ -16,6 +16,8 @@ from tests.helpers.server import ROOT
 from tests.helpers.services import free_port, port_open, require
 from tests.helpers.wait import wait_for
 
+pytestmark = pytest.mark.slow
+
 SECRETS = ("SECRET_KEY", "POSTGRES_PASSWORD", "REDIS_PASSWORD", "NATS_PASSWORD", "GRAFANA_PASSWORD")
 
 

@@ -1,6 +1,5 @@
 """The committed migrations build exactly the schema the models describe."""
 
-import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -9,18 +8,6 @@ from flask_migrate import downgrade, upgrade
 from chatapp import create_app
 from chatapp.extensions import db
 from tests.helpers.config import BASE_CONFIG
-from tests.helpers.services import create_postgres_database
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request, tmp_path):
-    """A database with no tables at all, on each backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.db'}"
-        return
-    url, drop = create_postgres_database("chatapp_migrate")
-    yield url
-    drop()
 
 
 def schema_differences(app):

@@ -7,7 +7,6 @@ because nginx counts per address; the fixture is shared by the module.
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import ssl
@@ -18,60 +17,10 @@ import pytest
 import requests
 import socketio
 
-from tests.helpers.nginx_site import NGINX, SITE, GrafanaStub, Site, render
-from tests.helpers.server import ServerProcess, server_env
-from tests.helpers.services import RedisServer, free_port, port_open, require
+from tests.helpers.nginx_site import SITE
 from tests.helpers.wait import wait_for
 
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    require("nginx (apt-get install nginx-light)", os.path.exists(NGINX))
-    directory = tmp_path_factory.mktemp("nginx")
-    redis_server = RedisServer(directory).start()
-    http, https = free_port(), free_port()
-    env = server_env(
-        f"sqlite:///{directory / 'chat.db'}",
-        REDIS_URL=redis_server.url,
-        PROXY_FIX_X_FOR="1",
-        PUBLIC_URL=f"https://127.0.0.1:{https}",
-        # The apps' own per-address limits stay out of the way of nginx's.
-        RATELIMIT_REGISTER="1000 per hour",
-        RATELIMIT_ANONYMOUS="1000 per minute",
-        # nginx's own per-address limits are under test here; the app's door
-        # (tests/server/test_connection_limits.py) must not refuse first.
-        MAX_PENDING_PER_ADDRESS="1000",
-        RATELIMIT_HANDSHAKES="100000 per minute",
-    )
-    apps = [ServerProcess(env, log_path=directory / "a.log").start()]
-    apps.append(ServerProcess(env, log_path=directory / "b.log").start())
-    grafana = GrafanaStub()
-    argv = render(
-        directory,
-        apps=[app.port for app in apps],
-        grafana=grafana.server_address[1],
-        http=http,
-        https=https,
-    )
-    with open(directory / "nginx.stderr", "wb") as stderr:
-        process = subprocess.Popen(
-            [*argv[:-1], argv[-1] + f" error_log {directory}/logs/error.log warn; daemon off;"],
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-    try:
-        wait_for(lambda: port_open("127.0.0.1", https, 0.2), 15, 0.05, "nginx")
-        site = Site(directory, argv, http, https)
-        site.apps = apps
-        site.grafana = grafana
-        yield site
-    finally:
-        process.terminate()
-        process.wait(10)
-        grafana.stop()
-        for app in apps:
-            app.stop()
-        redis_server.stop()
+pytestmark = pytest.mark.slow
 
 
 def test_nginx_accepts_the_shipped_config_without_warnings(site):
