@@ -1,6 +1,6 @@
 """Bursts: 200 registrations, then 200 logins, arriving at once while chat goes on.
 
-    .venv/bin/python bench/login_burst.py [--burst 200] [--backends sqlite,postgresql]
+    .venv/bin/python -m bench.login_burst [--burst 200] [--backends sqlite,postgresql]
 
 For each backend (the embedded default, SQLite in one process; then PostgreSQL
 with a private Redis), one chatapp `serve` process hashes at the production
@@ -29,8 +29,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
-from common import chatapp_server, private_services, save
 
+from bench.common import chatapp_server, private_services, save
 from tests.helpers.services import SourceAddress
 
 PRODUCTION = {

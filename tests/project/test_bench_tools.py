@@ -6,22 +6,19 @@ import sys
 
 import pytest
 
+from bench.common import baseline_server
 from tests.helpers.server import ROOT
 
 pytestmark = pytest.mark.slow
 
 
 def test_loadgen_counts_every_delivery_against_the_baseline():
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        from common import baseline_server
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
     with baseline_server(None) as (url, _pid):
         out = subprocess.run(
             [
                 sys.executable,
-                str(ROOT / "bench/loadgen.py"),
+                "-m",
+                "bench.loadgen",
                 "--url",
                 url,
                 "--clients",
@@ -37,6 +34,7 @@ def test_loadgen_counts_every_delivery_against_the_baseline():
                 "--drain",
                 "1",
             ],
+            cwd=ROOT,
             capture_output=True,
             text=True,
             timeout=120,
