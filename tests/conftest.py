@@ -9,6 +9,7 @@ Each folder's conftest.py holds the fixtures of that folder's tests alone.
 from __future__ import annotations
 
 import os
+import subprocess
 
 import pytest
 
@@ -186,3 +187,33 @@ def serve(tmp_path):
     yield start
     for process in started:
         process.stop()
+
+
+# Every module that starts a process (a server, nats-server, a CLI run) is
+# marked slow, so `make test-fast` can leave it out. This makes that a rule:
+# a test not marked slow that starts a process fails and says why.
+_running: list[pytest.Item] = []
+_popen_init = subprocess.Popen.__init__
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _running[:] = [item]  # before its fixtures (module-scoped ones too) are set up
+
+
+def _guarded_popen_init(self, *args, **kwargs):
+    if _running and _running[0].get_closest_marker("slow") is None:
+        pytest.fail(
+            f"{_running[0].nodeid} starts a process: mark its module "
+            "`pytestmark = pytest.mark.slow` (see README, 'Running the tests')",
+            pytrace=False,
+        )
+    _popen_init(self, *args, **kwargs)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    subprocess.Popen.__init__ = _guarded_popen_init
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    subprocess.Popen.__init__ = _popen_init

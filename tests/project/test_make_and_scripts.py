@@ -55,6 +55,12 @@ def test_make_test_adds_the_test_tools_and_runs_the_suite(tmp_path):
     assert len(installs) == 1 and installs[0].endswith("-r requirements-dev.txt")
 
 
+def test_make_test_fast_runs_the_tests_that_start_no_process_on_sqlite(tmp_path):
+    venv = tmp_path / "venv"
+    plan = make_plan("test-fast", venv)
+    assert plan[-1] == f'CHATAPP_TEST_DATABASES=sqlite {venv}/bin/python -m pytest -m "not slow"'
+
+
 def test_scripts_are_executable_and_parse():
     for script, shell in [
         ("scripts/ensure-services", "bash"),

@@ -6,6 +6,7 @@ The Makefile's plans and the shell scripts are read in test_make_and_scripts.py.
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from chatapp.cli.erd import erd_path, render
@@ -60,3 +61,23 @@ def test_asyncapi_document_covers_every_socket_event_and_subject():
 def test_ci_runs_exactly_make_test():
     lines = (ROOT / ".ci/run").read_text().splitlines()
     assert lines[-1] == "exec make test"
+
+
+def test_database_tests_run_on_both_unless_named_and_always_both_under_ci(monkeypatch):
+    """CHATAPP_TEST_DATABASES narrows a local run (make test-fast); CI refuses to be narrowed."""
+    from tests.helpers import services
+
+    monkeypatch.setattr(services, "IN_CI", False)
+    monkeypatch.delenv("CHATAPP_TEST_DATABASES", raising=False)
+    assert services.database_backends() == ["sqlite", "postgresql"]
+    monkeypatch.setenv("CHATAPP_TEST_DATABASES", "sqlite")
+    assert services.database_backends() == ["sqlite"]
+    monkeypatch.setenv("CHATAPP_TEST_DATABASES", "postgresql, sqlite")
+    assert services.database_backends() == ["sqlite", "postgresql"]
+    monkeypatch.setenv("CHATAPP_TEST_DATABASES", "sqlite,mysql")
+    with pytest.raises(pytest.UsageError, match="mysql"):
+        services.database_backends()
+    monkeypatch.setattr(services, "IN_CI", True)
+    monkeypatch.setenv("CHATAPP_TEST_DATABASES", "sqlite")
+    with pytest.raises(pytest.UsageError, match="CI=true"):
+        services.database_backends()
