@@ -1,9 +1,14 @@
-# The two commands of the README: `make run` and `make test`.
+# The two commands of the README: `make run` and `make test` (and `make test-fast`
+# for the edit-run loop).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format clean
+# `make test` runs every database test on every database, whatever the shell
+# exports; `make test-fast` names SQLite itself.
+unexport CHATAPP_TEST_DATABASES
+
+.PHONY: run test test-fast lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +35,10 @@ test: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+## The edit-run loop: the tests that start no process, on SQLite only.
+test-fast: $(VENV)/.dev-installed
+	CHATAPP_TEST_DATABASES=sqlite $(BIN)/python -m pytest -m "not slow"
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

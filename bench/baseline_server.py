@@ -3,7 +3,7 @@
 No persistence, auth, presence, validation or NATS: join acks, send broadcasts
 the message to the room and acks. What chatapp is compared with.
 
-    python bench/baseline_server.py --port 5100 [--redis redis://127.0.0.1:6379/0]
+    python -m bench.baseline_server --port 5100 [--redis redis://127.0.0.1:6379/0]
 """
 
 import eventlet

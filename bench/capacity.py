@@ -1,6 +1,6 @@
 """Capacity: idle authenticated connections ramped up in one process, memory per connection.
 
-    .venv/bin/python bench/capacity.py [--steps 1000,2500,5000,10000] [--only chatapp]
+    .venv/bin/python -m bench.capacity [--steps 1000,2500,5000,10000] [--only chatapp]
 
 chatapp (PostgreSQL + a private Redis, one `serve` process, one user and token
 per connection, each joining one of 100 rooms) against the bare eventlet
@@ -21,7 +21,8 @@ import time
 import uuid
 
 import socketio
-from common import (
+
+from bench.common import (
     ROOT,
     CpuMeter,
     baseline_server,
@@ -56,10 +57,12 @@ def probe(url: str, token: str | None) -> dict:
 def measure(name: str, url: str, pid: int, args, tokens: str | None) -> list[dict]:
     time.sleep(2)
     rss0 = rss_kib(pid)
-    command = [sys.executable, str(ROOT / "bench/holder.py"), "--url", url, "--steps", args.steps]
+    command = [sys.executable, "-m", "bench.holder", "--url", url, "--steps", args.steps]
     if tokens:
         command += ["--tokens", tokens]
-    holder = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     rows = []
     try:
         for index in range(len(args.steps.split(","))):

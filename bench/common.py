@@ -1,7 +1,7 @@
 """What every benchmark shares: servers to measure, the load generator, process readings.
 
 Servers run as real processes on loopback: chatapp through `cli.py serve`
-(tests/server.py) and the bare baseline (bench/baseline_server.py). Readings
+(tests/helpers/server.py) and the bare baseline (bench/baseline_server.py). Readings
 come from /proc, so they include every thread of the measured process.
 """
 
@@ -18,11 +18,9 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.server import ServerProcess, wait_for  # noqa: E402
-from tests.services import free_port  # noqa: E402
+from tests.helpers.server import ROOT, ServerProcess
+from tests.helpers.services import free_port
+from tests.helpers.wait import wait_for
 
 TICKS = os.sysconf("SC_CLK_TCK")
 RESULTS = ROOT / "bench/results"
@@ -115,7 +113,7 @@ def private_services(name: str, *, nats: bool = False):
     """
     from types import SimpleNamespace
 
-    from tests.services import NatsServer, RedisServer, create_postgres_database
+    from tests.helpers.services import NatsServer, RedisServer, create_postgres_database
 
     work = Path(tempfile.mkdtemp(prefix=f"{name}-"))
     redis_server = RedisServer(work).start()
@@ -148,10 +146,12 @@ def chatapp_server(work: Path, database_url: str, **env: str):
 def baseline_server(redis_url: str | None):
     """The bare Flask-SocketIO server, with or without the Redis queue. Yields (url, pid)."""
     port = free_port()
-    command = [sys.executable, str(ROOT / "bench/baseline_server.py"), "--port", str(port)]
+    command = [sys.executable, "-m", "bench.baseline_server", "--port", str(port)]
     if redis_url:
         command += ["--redis", redis_url]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         wait_for(lambda: up(url), 30, 0.2, "the baseline server")
@@ -163,12 +163,12 @@ def baseline_server(redis_url: str | None):
 
 def loadgen(url: str, tokens: str | None = None, timeout: float = 900, **options) -> dict:
     """Run bench/loadgen.py in its own process (its CPU is not the server's)."""
-    command = [sys.executable, str(ROOT / "bench/loadgen.py"), "--url", url]
+    command = [sys.executable, "-m", "bench.loadgen", "--url", url]
     for name, value in options.items():
         command += [f"--{name.replace('_', '-')}", str(value)]
     if tokens:
         command += ["--tokens", tokens]
-    out = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     if out.returncode != 0:
         raise RuntimeError(f"loadgen failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])

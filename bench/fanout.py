@@ -1,6 +1,6 @@
 """Fan-out: chatapp against the bare Flask-SocketIO baseline, same run, same machine.
 
-    .venv/bin/python bench/fanout.py [--clients 100 --rooms 1 --senders 5]
+    .venv/bin/python -m bench.fanout [--clients 100 --rooms 1 --senders 5]
         [--rates 25,50,100,200] [--duration 8] [--only baseline|baseline-noqueue|chatapp]
 
 Three servers, each stepped through the rates (messages per second in, from
@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from common import (
+from bench.common import (
     CpuMeter,
     MachineMeter,
     baseline_server,

@@ -1,6 +1,6 @@
 """History reads from a room of 1,000,000 messages (PostgreSQL), over the socket and REST.
 
-    .venv/bin/python bench/history.py [--messages 1000000] [--reads 1000]
+    .venv/bin/python -m bench.history [--messages 1000000] [--reads 1000]
 
 One chatapp `serve` process on a throwaway PostgreSQL database. The room is
 filled with one INSERT ... SELECT generate_series (seqs 1..N, as if sent),
@@ -23,12 +23,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import lean
 import requests
 import sqlalchemy as sa
-from common import chatapp_server, make_tokens, save
 
-from tests.services import create_postgres_database
+from bench import lean
+from bench.common import chatapp_server, make_tokens, save
+from tests.helpers.services import create_postgres_database
 
 PAGE = 50
 

@@ -1,6 +1,6 @@
 """Open idle Socket.IO connections in steps and hold them (driven by bench/capacity.py).
 
-    python bench/holder.py --url URL --steps 1000,5000,10000 [--tokens tokens.json] [--rooms 100]
+    python -m bench.holder --url URL --steps 1000,5000,10000 [--tokens tokens.json] [--rooms 100]
 
 Each connection connects over websocket (with a bearer token from the list,
 round-robin, when given) and joins room i % R. After each step it prints one
@@ -17,7 +17,7 @@ import resource
 import sys
 import time
 
-import lean
+from bench import lean
 
 
 def pct(values, q):

@@ -1,6 +1,6 @@
 """Load generator: N socket clients in R rooms, S senders at a set rate; measures everything.
 
-    python bench/loadgen.py --url http://127.0.0.1:5000 --clients 100 --senders 5 \
+    python -m bench.loadgen --url http://127.0.0.1:5000 --clients 100 --senders 5 \
         --rate 50 --duration 10 [--rooms 1] [--tokens tokens.json]
 
 Client i joins room i % R; sender j is client j, so senders spread over the
@@ -24,7 +24,7 @@ import time
 import uuid
 from pathlib import Path
 
-import lean
+from bench import lean
 
 
 def pct(values, q):

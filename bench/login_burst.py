@@ -1,6 +1,6 @@
 """Bursts: 200 registrations, then 200 logins, arriving at once while chat goes on.
 
-    .venv/bin/python bench/login_burst.py [--burst 200] [--backends sqlite,postgresql]
+    .venv/bin/python -m bench.login_burst [--burst 200] [--backends sqlite,postgresql]
 
 For each backend (the embedded default, SQLite in one process; then PostgreSQL
 with a private Redis), one chatapp `serve` process hashes at the production
@@ -29,9 +29,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
-from common import chatapp_server, private_services, save
 
-from tests.services import SourceAddress
+from bench.common import chatapp_server, private_services, save
+from tests.helpers.services import SourceAddress
 
 PRODUCTION = {
     "PASSWORD_HASH_METHOD": "scrypt:32768:8:3",  # the code before the fix reads this

@@ -1,6 +1,6 @@
 """Chat latency while logins are hashed: does password hashing stall the hub?
 
-    .venv/bin/python bench/logins.py [--duration 30] [--logins-per-s 10]
+    .venv/bin/python -m bench.logins [--duration 30] [--logins-per-s 10]
 
 One chatapp `serve` process (PostgreSQL, private Redis) with the production
 password hash (Argon2id m=19 MiB, t=2, p=1: about 20 ms of CPU each here;
@@ -21,7 +21,8 @@ import threading
 import time
 
 import requests
-from common import CpuMeter, chatapp_server, loadgen, make_tokens, private_services, save
+
+from bench.common import CpuMeter, chatapp_server, loadgen, make_tokens, private_services, save
 
 LOAD = {"clients": 200, "rooms": 10, "senders": 20, "rate": 20}
 #: The production defaults, stated: bench/common.py sets a cheap hash.

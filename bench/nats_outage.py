@@ -1,6 +1,6 @@
 """Fault run: NATS down for a real 3 minutes under chat load, then the stream audited.
 
-    .venv/bin/python bench/nats_outage.py [--outage 180] [--rate 10]
+    .venv/bin/python -m bench.nats_outage [--outage 180] [--rate 10]
 
 Longer than nats-py's default reconnect budget (60 attempts, 2 s apart,
 about 2 minutes): chatapp must keep chatting (the outbox holds the events),
@@ -22,10 +22,10 @@ import time
 from collections import Counter
 
 import requests
-from common import chatapp_server, loadgen, make_tokens, private_services, save
 
-from tests.server import wait_for
-from tests.stream import message_events, read_stream
+from bench.common import chatapp_server, loadgen, make_tokens, private_services, save
+from tests.helpers.stream import message_events, read_stream
+from tests.helpers.wait import wait_for
 
 LEAD, TAIL = 30, 60  # seconds of chat before the outage and after NATS returns
 

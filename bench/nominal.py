@@ -1,6 +1,6 @@
 """Nominal load: 1,000 clients in 50 rooms of 20, 20 messages per second in, everything on.
 
-    .venv/bin/python bench/nominal.py [--duration 60] [--only chatapp]
+    .venv/bin/python -m bench.nominal [--duration 60] [--only chatapp]
 
 chatapp runs as one `serve` process with PostgreSQL, a private Redis (queue,
 presence, limits' storage) and a private NATS with JetStream (the outbox
@@ -17,7 +17,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from common import (
+from bench.common import (
     CpuMeter,
     MachineMeter,
     baseline_server,
@@ -29,9 +29,8 @@ from common import (
     rss_mib,
     save,
 )
-
-from tests.server import wait_for
-from tests.stream import message_events, read_stream
+from tests.helpers.stream import message_events, read_stream
+from tests.helpers.wait import wait_for
 
 LOAD = {"clients": 1000, "rooms": 50, "senders": 50, "rate": 20, "room": "nominal"}
 

@@ -1,6 +1,6 @@
 """Soak: 15 minutes at half the fan-out ceiling with 20% of connections churning per minute.
 
-    .venv/bin/python bench/soak.py [--minutes 15] [--rate 50] [--clients 100]
+    .venv/bin/python -m bench.soak [--minutes 15] [--rate 50] [--clients 100]
 
 Not part of CI. One chatapp `serve` process with PostgreSQL, a private Redis
 and a private NATS. N clients in one room, 5 of them senders at the set rate
@@ -24,11 +24,11 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-import lean
 import requests
-from common import chatapp_server, make_tokens, private_services, rss_kib, save
 
-from tests.stream import message_events, read_stream
+from bench import lean
+from bench.common import chatapp_server, make_tokens, private_services, rss_kib, save
+from tests.helpers.stream import message_events, read_stream
 
 ROOM = "soak"
 

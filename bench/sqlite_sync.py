@@ -1,6 +1,6 @@
 """The cost of SQLite's synchronous=FULL (the embedded default) against NORMAL.
 
-    .venv/bin/python bench/sqlite_sync.py [--messages 2000]
+    .venv/bin/python -m bench.sqlite_sync [--messages 2000]
 
 Stores messages one transaction each, as sends do, in a fresh SQLite file per
 mode, in one run: messages per second and commit latency percentiles. FULL
@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from sqlalchemy import event
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from chatapp import create_app
+from chatapp.extensions import db
 
-from chatapp import create_app  # noqa: E402
-from chatapp.extensions import db  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def measure(mode: str, count: int, folder: Path) -> dict:

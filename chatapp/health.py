@@ -9,13 +9,18 @@ per half minute per check, so a probe every second cannot flood it.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, current_app, jsonify, request
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import text
 
+from chatapp.errors import RateLimited
 from chatapp.extensions import current_app_object, db, limiter, socketio
 from chatapp.log_throttle import LogThrottle
 from chatapp.outbox import current_link, current_watch
@@ -126,17 +131,26 @@ def _timed(name: str, check: Callable[[], dict | None]) -> dict:
     return result
 
 
-def _readyz_limit() -> str:
-    return current_app.config["RATELIMIT_READYZ"]
+def _spend_readyz_budget() -> None:
+    """RATELIMIT_READYZ per client address, in this process's memory; 429 past it.
 
-
-def _readyz_key() -> str:
-    # By address alone: no session or user lookup (a database query) per probe.
-    return f"readyz:{request.remote_addr}"
+    Readiness must answer when Redis hangs, so its budget is never kept in the
+    limiter's shared storage (Redis when configured): each process counts its own.
+    """
+    if not limiter.enabled:
+        return
+    budget = current_app.extensions.setdefault(
+        "chatapp.readyz_budget", MovingWindowRateLimiter(MemoryStorage())
+    )
+    item = parse(current_app.config["RATELIMIT_READYZ"])
+    address = request.remote_addr or "?"
+    if not budget.hit(item, "readyz", address):
+        reset = budget.get_window_stats(item, "readyz", address).reset_time
+        raise RateLimited(retry_after=math.ceil(max(1.0, reset - time.time())))
 
 
 @bp.get("/readyz")
-@limiter.limit(_readyz_limit, key_func=_readyz_key)
+@limiter.exempt
 def readyz():
     """Each dependency's status and latency; 503 when a required one is down.
 
@@ -145,6 +159,7 @@ def readyz():
     catches up, so a stuck relay is an alert, not a reason to take this
     process out of the load balancer.
     """
+    _spend_readyz_budget()
     # name -> (check, required); a check may add details to its entry.
     checks: dict[str, tuple[Callable[[], dict | None], bool]] = {
         "database": (_check_database, True)

@@ -1,20 +1,23 @@
-"""Fixtures, flaskr style: app, client, runner, auth, and database backends.
+"""Fixtures every folder uses, flaskr style: app, client, runner, auth, connect; real servers.
 
 Every test that uses `app` runs twice: on SQLite and on PostgreSQL (a
 throwaway database created for this run on the machine's server and dropped
-afterwards).
+afterwards), unless CHATAPP_TEST_DATABASES names fewer (`make test-fast`).
+Each folder's conftest.py holds the fixtures of that folder's tests alone.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 
 import pytest
 
 from chatapp import create_app
 from chatapp.extensions import db
-from tests.server import FAST_HASH
-from tests.services import create_postgres_database
+from tests.helpers.config import BASE_CONFIG
+from tests.helpers.server import ServerProcess, server_env
+from tests.helpers.services import NatsServer, create_postgres_database, database_backends
 
 # requests briefly sets and then deletes no_proxy in os.environ while it picks
 # proxies; another client thread iterating the environment at that moment
@@ -22,24 +25,6 @@ from tests.services import create_postgres_database
 # (All test traffic is loopback anyway.)
 for _name in ("NO_PROXY", "no_proxy"):
     os.environ.setdefault(_name, "127.0.0.1,localhost")
-
-
-BASE_CONFIG = {
-    "TESTING": True,
-    "CHATAPP_ENV": "testing",
-    "SECRET_KEY": "test-" + "k" * 40,
-    **{key: int(value) for key, value in FAST_HASH.items()},
-    "RATELIMIT_STORAGE_URI": "memory://",
-    "RATELIMIT_REGISTER": "1000 per hour",
-    "RATELIMIT_ANONYMOUS": "1000 per minute",
-    "RATELIMIT_MESSAGES": "1000 per 10 seconds",
-    "RATELIMIT_JOINS": "1000 per minute",
-    "RATELIMIT_HISTORY": "1000000 per minute",
-    "SOCKETIO_ASYNC_MODE": "threading",
-    "SOCKETIO_MESSAGE_QUEUE": None,
-    "REDIS_URL": None,
-    "NATS_URL": None,
-}
 
 
 @pytest.fixture(scope="session")
@@ -50,9 +35,9 @@ def postgres_url():
     drop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=database_backends())
 def database_url(request, tmp_path):
-    """Each database test runs on SQLite and on PostgreSQL."""
+    """Each database test runs on SQLite and PostgreSQL, or those CHATAPP_TEST_DATABASES names."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'chatapp.db'}"
     return request.getfixturevalue("postgres_url")
@@ -159,26 +144,76 @@ def connect(app):
             sock.disconnect()
 
 
-def ack(sock, event, *args):
-    """Emit `event` and return the server's acknowledgement (its trace id checked, removed)."""
-    reply = sock.emit(event, *args, callback=True)
-    if isinstance(reply, dict):
-        trace_id = reply.pop("trace_id", None)
-        assert isinstance(trace_id, str) and len(trace_id) >= 8, reply
-    return reply
+@pytest.fixture
+def nats_server(tmp_path):
+    """A private nats-server (JetStream on) for this test; tests may stop and start it."""
+    server = NatsServer(tmp_path / "nats").start()
+    yield server
+    server.stop()
 
 
-def payload(event):
-    # Flask-SocketIO's test client stores "message" events unwrapped (it takes
-    # them for send() packets); every other event's args are a list.
-    return event["args"] if event["name"] in ("message", "json") else event["args"][0]
+@pytest.fixture(scope="module")
+def server(request, tmp_path_factory):
+    """One `cli.py serve` process on a SQLite file of its own, shared by a module's tests.
+
+    Only for tests that neither stop it nor change its settings, each with
+    users and rooms of its own. The module's SERVER_SETTINGS (a dict of
+    environment variables) configure it.
+    """
+    directory = tmp_path_factory.mktemp("server")
+    settings = getattr(request.module, "SERVER_SETTINGS", {})
+    env = server_env(f"sqlite:///{directory / 'chat.db'}", **settings)
+    process = ServerProcess(env, log_path=directory / "server.log").start()
+    yield process
+    process.stop()
 
 
-def received(sock, name):
-    """Payloads of the events called `name` that `sock` received since last asked."""
-    return [payload(event) for event in sock.get_received() if event["name"] == name]
+@pytest.fixture
+def serve(tmp_path):
+    """serve(**settings) -> a `cli.py serve` process of this test's own, stopped after it.
+
+    Each runs on tmp_path/chat.db unless DATABASE_URL says otherwise, so two
+    started by one test share a database; `port` restarts one where it was.
+    """
+    started = []
+
+    def start(port=None, **settings):
+        env = server_env(f"sqlite:///{tmp_path / 'chat.db'}", **settings)
+        log_path = tmp_path / f"server{len(started)}.log"
+        process = ServerProcess(env, port=port, log_path=log_path)
+        started.append(process)
+        return process.start()
+
+    yield start
+    for process in started:
+        process.stop()
 
 
-def drain(*socks):
-    for sock in socks:
-        sock.get_received()
+# Every module that starts a process (a server, nats-server, a CLI run) is
+# marked slow, so `make test-fast` can leave it out. This makes that a rule:
+# a test not marked slow that starts a process fails and says why.
+_running: list[pytest.Item] = []
+_popen_init = subprocess.Popen.__init__
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _running[:] = [item]  # before its fixtures (module-scoped ones too) are set up
+
+
+def _guarded_popen_init(self, *args, **kwargs):
+    if _running and _running[0].get_closest_marker("slow") is None:
+        pytest.fail(
+            f"{_running[0].nodeid} starts a process: mark its module "
+            "`pytestmark = pytest.mark.slow` (see README, 'Running the tests')",
+            pytrace=False,
+        )
+    _popen_init(self, *args, **kwargs)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    subprocess.Popen.__init__ = _guarded_popen_init
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    subprocess.Popen.__init__ = _popen_init

@@ -1,7 +1,8 @@
 """Log from green threads and a real OS thread at once, as the NATS link does.
 
-Run as a script (eventlet patches first). Exits 0 and prints "ok" when every
-line was written without eventlet failing to switch threads.
+Run as a module, `python -m tests.scripts.logging_across_threads` (eventlet
+patches first). Exits 0 and prints "ok" when every line was written without
+eventlet failing to switch threads.
 """
 
 import eventlet

@@ -5,7 +5,8 @@ login ended (emit `unauthorized`, then cut it off), but leaves the login itself
 valid. So a client passes the test only if it obeys the `unauthorized` event:
 one that ignores it reconnects, and is let in again.
 
-Run as a script, with `cli.py serve`'s arguments (eventlet patches first).
+Run as a module from the project's root, with `cli.py serve`'s arguments:
+`python -m tests.scripts.serve_with_login_end_hook serve ...` (eventlet patches first).
 """
 
 import eventlet
@@ -17,8 +18,6 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))  # run as a script: the project is not on the path
-
 
 from flask import jsonify  # noqa: E402
 

@@ -1,0 +1,1 @@
+"""The REST API through Flask's test client: auth, rooms, errors, guards, rate limits."""

@@ -1,0 +1,1 @@
+"""The admin commands: `cli.py users ...` and `cli.py events ...`."""

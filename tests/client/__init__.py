@@ -1,0 +1,1 @@
+"""The terminal client, `cli.py chat`: piped, on a pseudo-terminal, its settings."""

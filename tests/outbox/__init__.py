@@ -1,0 +1,1 @@
+"""Events on NATS: the outbox, its relay, dead letters, JetStream through outages."""

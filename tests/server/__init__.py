@@ -1,0 +1,1 @@
+"""The running server: `serve`, gunicorn, its door, several processes, faults, logs, metrics."""

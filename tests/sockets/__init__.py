@@ -1,0 +1,1 @@
+"""The Socket.IO protocol: join, send, history, commands, limits, sequences, abuse."""

@@ -1,0 +1,92 @@
+"""Per-room sequence numbers stay gap-free and unique under concurrent senders."""
+
+import threading
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from chatapp.extensions import db
+from chatapp.models import Message, Room
+from chatapp.services import accounts, messages, rooms
+
+
+def seqs(app, room_id):
+    with app.app_context():
+        return db.session.scalars(
+            select(Message.seq).where(Message.room_id == room_id).order_by(Message.seq)
+        ).all()
+
+
+def test_sequence_starts_at_one_and_counts_per_room(app, two_users):
+    (alice_id, _), room_id = two_users
+    with app.app_context():
+        alice = db.session.get(accounts.User, alice_id)
+        room = db.session.get(Room, room_id)
+        other = rooms.get_or_create_room("other", alice)
+        first, _ = messages.store_message(alice, room, "one")
+        second, _ = messages.store_message(alice, room, "two")
+        elsewhere, _ = messages.store_message(alice, other, "three")
+        assert (first.seq, second.seq, elsewhere.seq) == (1, 2, 1)
+        assert room.last_seq == 2
+        assert db.session.get(Room, room_id, populate_existing=True).last_seq == 2
+
+
+def test_same_client_id_is_stored_once(app, two_users):
+    (alice_id, bob_id), room_id = two_users
+    with app.app_context():
+        alice = db.session.get(accounts.User, alice_id)
+        bob = db.session.get(accounts.User, bob_id)
+        room = db.session.get(Room, room_id)
+        original, created = messages.store_message(alice, room, "hi", "c-1")
+        again, created_again = messages.store_message(alice, room, "hi (retry)", "c-1")
+        bobs, bob_created = messages.store_message(bob, room, "hi", "c-1")
+        assert created and not created_again and bob_created
+        assert again.id == original.id and again.text == "hi"
+        assert bobs.id != original.id
+    assert seqs(app, room_id) == [1, 2]
+
+
+def test_concurrent_senders_get_gap_free_sequences(app, two_users):
+    """Threads with their own connections race to send; numbers stay 1..N."""
+    (alice_id, bob_id), room_id = two_users
+    senders, per_sender = 8, 25
+    errors = []
+    barrier = threading.Barrier(senders)
+
+    def send(index):
+        try:
+            with app.app_context():
+                user = db.session.get(accounts.User, alice_id if index % 2 else bob_id)
+                room = db.session.get(Room, room_id)
+                barrier.wait(timeout=30)
+                for n in range(per_sender):
+                    messages.store_message(user, room, f"{index}-{n}", f"t{index}-{n}")
+                    # Retries of the same client id race with the original.
+                    messages.store_message(user, room, f"{index}-{n}", f"t{index}-{n}")
+        except Exception as error:  # collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors
+    assert seqs(app, room_id) == list(range(1, senders * per_sender + 1))
+    with app.app_context():
+        assert db.session.get(Room, room_id).last_seq == senders * per_sender
+
+
+def test_a_failed_send_gives_its_number_back(app, two_users):
+    (alice_id, _), room_id = two_users
+    with app.app_context():
+        alice = db.session.get(accounts.User, alice_id)
+        room = db.session.get(Room, room_id)
+        messages.store_message(alice, room, "one")
+        with pytest.raises(IntegrityError):
+            # A text the database refuses (NULL) fails after the seq was taken.
+            messages.store_message(alice, room, None)
+        db.session.rollback()
+        after, _ = messages.store_message(alice, room, "two")
+        assert after.seq == 2
