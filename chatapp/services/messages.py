@@ -60,11 +60,11 @@ def store_message(
     created=False and stores nothing: retries are idempotent. The unique
     (user, client_id) constraint decides, so no lookup precedes the insert.
     """
-    _, message, created = _store(user, room, text, client_id)
+    _, message, created = insert_message(user, room, text, client_id)
     return message, created
 
 
-def _store(
+def insert_message(
     user: User, room: Room | RoomKey, text: str, client_id: str | None
 ) -> tuple[dict[str, Any] | None, Message, bool]:
     """(payload of the new message or None for a repeat, message, created)."""
@@ -129,7 +129,7 @@ def send_message(
             raise
         created = False
     else:
-        payload, message, created = _store(user, room, text, client_id)
+        payload, message, created = insert_message(user, room, text, client_id)
     if not created and (message.room_id != room.id or message.text != text):
         # A retry repeats its message exactly; anything else would be dropped
         # silently while the sender believes it was sent.

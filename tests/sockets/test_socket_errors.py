@@ -206,7 +206,7 @@ def test_database_errors_become_unavailable_not_ok(app, alice, monkeypatch):
     def broken(*args, **kwargs):
         raise OperationalError("INSERT", {}, Exception("database is down"))
 
-    monkeypatch.setattr(messages, "store_message", broken)
+    monkeypatch.setattr(messages, "insert_message", broken)
     reply = ack(alice, "send", {"room": "general", "text": "lost?"})
     assert error_code(reply) == "unavailable"
     assert received(alice, "message") == []
