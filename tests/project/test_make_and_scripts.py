@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import tomllib
 
 import pytest
 
@@ -74,3 +75,24 @@ def test_scripts_are_executable_and_parse():
         result = subprocess.run([shell, "-n", str(path)], capture_output=True, timeout=10)
         assert result.returncode == 0, (script, result.stderr)
     assert "pkill" not in (ROOT / "scripts/ensure-services").read_text()
+
+
+def test_lint_and_test_run_mypy_after_ruff_and_before_pytest(tmp_path):
+    venv = tmp_path / "venv"
+    for target in ("lint", "test"):
+        plan = make_plan(target, venv)
+        assert f"{venv}/bin/mypy" in plan, target
+        mypy = plan.index(f"{venv}/bin/mypy")
+        assert plan.index(f"{venv}/bin/ruff format --check .") < mypy, target
+        if target == "test":
+            assert mypy < plan.index(f"{venv}/bin/python -m pytest")
+
+
+def test_mypy_is_pinned_and_checks_the_whole_server_and_client():
+    pins = (ROOT / "requirements-dev.txt").read_text().splitlines()
+    assert any(line.startswith("mypy==") for line in pins)
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
+    assert set(config["files"]) >= {"chatapp", "chatclient", "cli.py", "wsgi.py"}
+    assert config["check_untyped_defs"] is True
+    # No blanket ignore: untyped libraries are listed by name (overrides).
+    assert "ignore_missing_imports" not in config
