@@ -120,8 +120,11 @@ def install(app: Flask) -> None:
             return None
 
     def eio_disconnect(eio_sid: str, *args: Any):
-        door.settle(eio_sid)
-        return on_disconnect(eio_sid, *args)
+        try:
+            # Namespace handlers run in here (and may put it back at the door).
+            return on_disconnect(eio_sid, *args)
+        finally:
+            door.settle(eio_sid)
 
     eio.on("connect", eio_connect)
     eio.on("message", eio_message)
@@ -134,6 +137,19 @@ def authenticated(app: Flask, sid: str) -> None:
     eio_sid = socketio.server.manager.eio_sid_from_sid(sid, "/")
     if eio_sid is not None:
         current_door(app).settle(eio_sid)
+
+
+def left_namespace(app: Flask, eio_sid: str) -> None:
+    """A socket logged out of the namespace but kept its connection: back to the door.
+
+    Otherwise a client could log in, send a namespace disconnect, and hold the
+    Engine.IO connection for as long as it answers pings, again and again.
+    """
+    environ = socketio.server.environ.get(eio_sid)
+    if environ is None:  # the connection itself is closing
+        return
+    if not current_door(app).admit(eio_sid, client_address(environ)):
+        socketio.server.eio.disconnect(eio_sid)
 
 
 def close_overdue(app: Flask) -> int:

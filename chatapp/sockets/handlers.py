@@ -58,10 +58,14 @@ def connect(auth: Any = None) -> None:
 @socketio.on("disconnect")
 def disconnect(*reason: Any) -> None:
     """The connection closed or was lost: the session leaves its rooms' presence."""
+    sid = current_sid()
+    eio_sid = socketio.server.manager.eio_sid_from_sid(sid, "/")
     try:
-        rooms.disconnect(current_sid())
+        rooms.disconnect(sid)
     except Exception:
         log.exception("cleaning up a disconnected session failed")
+    if eio_sid is not None:
+        gate.left_namespace(current_app, eio_sid)
 
 
 @socketio.on("join")

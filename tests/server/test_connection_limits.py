@@ -114,6 +114,14 @@ def test_unauthenticated_sockets_cannot_hold_every_slot(server):
     client.close()
 
 
+def test_a_socket_that_logs_out_of_the_namespace_is_back_at_the_door(server):
+    ws = raw_websocket(server, "127.0.0.30")
+    ws.send("40" + json.dumps({"token": login(server.url, "hopper")}))
+    assert ws.recv().startswith("40{")  # logged in
+    ws.send("41")  # leave the namespace, keep the connection (and answer pings)
+    assert closed_by_server(ws, within=15)
+
+
 def test_one_address_may_hold_only_a_few_pending_sessions(server):
     held = [raw_websocket(server, "127.0.0.9") for _ in range(3)]
     refused = polling_handshake(server, "127.0.0.9")
