@@ -7,7 +7,24 @@ client and needs no app.
 
 import sys
 
-if __name__ == "__main__" and sys.argv[1:2] == ["serve"]:
+# FlaskGroup's own options that take a value, which may come before the command.
+_VALUED_OPTIONS = {"-e", "--env-file", "-A", "--app"}
+
+
+def _command(argv: list[str]) -> str | None:
+    """The subcommand named on the command line (`serve` in `cli.py -e .env serve`)."""
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word in _VALUED_OPTIONS:
+            skip = True
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+if __name__ == "__main__" and _command(sys.argv[1:]) == "serve":
     # eventlet must patch the standard library before anything imports it
     # (threading locks created earlier would block the whole hub).
     import warnings

@@ -96,6 +96,14 @@ class RateLimited(ChatError):
         self.retry_after = max(1, int(retry_after))
 
 
+class InternalError(ChatError):
+    """A bug on our side: logged with its traceback, never described to the client."""
+
+    status = 500
+    code = "internal_error"
+    message = "Something went wrong on our side."
+
+
 class Unavailable(ChatError):
     status = 503
     code = "unavailable"
@@ -168,5 +176,5 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         log.exception("unhandled error")
-        body = {"code": "internal_error", "message": "Something went wrong on our side."}
+        body = InternalError().to_dict()
         return error_response(500, body)

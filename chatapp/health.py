@@ -20,6 +20,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import text
 
+from chatapp.auth.budgets import address_key
 from chatapp.errors import RateLimited
 from chatapp.extensions import current_app_object, db, limiter, socketio
 from chatapp.log_throttle import LogThrottle
@@ -139,11 +140,12 @@ def _spend_readyz_budget() -> None:
     """
     if not limiter.enabled:
         return
-    budget = current_app.extensions.setdefault(
-        "chatapp.readyz_budget", MovingWindowRateLimiter(MemoryStorage())
-    )
+    budget = current_app.extensions.get("chatapp.readyz_budget")
+    if budget is None:  # made once: MemoryStorage starts a timer thread
+        budget = MovingWindowRateLimiter(MemoryStorage())
+        current_app.extensions["chatapp.readyz_budget"] = budget
     item = parse(current_app.config["RATELIMIT_READYZ"])
-    address = request.remote_addr or "?"
+    address = address_key(request.remote_addr)
     if not budget.hit(item, "readyz", address):
         reset = budget.get_window_stats(item, "readyz", address).reset_time
         raise RateLimited(retry_after=math.ceil(max(1.0, reset - time.time())))

@@ -86,8 +86,8 @@ def listen(app: Flask, running: Callable[[], bool]) -> None:
     if client is None:
         return
     while running():
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
         try:
-            pubsub = client.pubsub(ignore_subscribe_messages=True)
             pubsub.subscribe(_channel(app))
             while running():
                 message = pubsub.get_message(timeout=1.0)
@@ -102,3 +102,5 @@ def listen(app: Flask, running: Callable[[], bool]) -> None:
         except Exception:
             log.exception("applying an announced revocation failed")
             socketio.sleep(1)
+        finally:
+            pubsub.close()

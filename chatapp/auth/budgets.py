@@ -29,6 +29,7 @@ are counted per /64, the block one customer usually holds.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import math
@@ -46,7 +47,14 @@ log = logging.getLogger(__name__)
 
 # While the shared storage (Redis) is unreachable, budgets are kept per
 # process here: logins go on, still limited, instead of failing.
-_fallback = MemoryStorage()
+
+
+@functools.cache
+def _fallback() -> MemoryStorage:
+    # Made on first need, not at import: MemoryStorage starts a timer thread.
+    return MemoryStorage()
+
+
 _warned_at = -1e9
 
 # An unlock epoch outlives every failure counted under the one before it.
@@ -83,7 +91,7 @@ def _call(method: str, *args):
                 "rate-limit storage unavailable (%s); using per-process login budgets",
                 error.__class__.__name__,
             )
-        return getattr(_fallback, method)(*args), _fallback
+        return getattr(_fallback(), method)(*args), _fallback()
 
 
 @dataclass

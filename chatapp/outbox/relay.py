@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 
 from chatapp import outbox
 from chatapp.extensions import db, socketio
+from chatapp.log_throttle import LogThrottle
 from chatapp.metrics import DEAD_LETTERS_TOTAL, PUBLISH_FAILURES
 from chatapp.models import OutboxEvent
 from chatapp.outbox import dead_letters
@@ -18,6 +19,7 @@ from chatapp.outbox.leader import Leadership
 from chatapp.outbox.link import NatsLink
 
 log = logging.getLogger(__name__)
+_stalled = LogThrottle(log, every=30.0)
 
 
 class Relay:
@@ -67,6 +69,12 @@ class Relay:
             try:
                 with self.app.app_context():
                     worked = self.step()
+            except TimeoutError:
+                # The NATS link did not answer a batch in time: a transient
+                # failure like the others, counted and throttled, no traceback.
+                PUBLISH_FAILURES.inc()
+                _stalled.log(logging.WARNING, "the NATS link did not answer a batch; retrying")
+                worked = False
             except Exception:
                 log.exception("outbox relay step failed; retrying")
                 worked = False

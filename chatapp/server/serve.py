@@ -72,11 +72,15 @@ def serve(host: str, port: int, max_connections: int, no_migrate: bool, reuse_po
             "unset SOCKETIO_ASYNC_MODE or set it to eventlet."
         )
 
-    if reuse_port and not current_app.config.get("REDIS_URL"):
-        # Without a shared queue and presence, two processes on one port
-        # split the chat: each sees only its own clients.
+    if reuse_port and not (
+        current_app.config.get("REDIS_URL")
+        and current_app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    ):
+        # Without a shared queue and presence, two processes on one port split
+        # the chat; on SQLite every process's NATS relay would lead at once.
         raise click.ClickException(
-            "--reuse-port needs REDIS_URL: processes sharing a port must share Redis."
+            "--reuse-port needs REDIS_URL and a PostgreSQL DATABASE_URL: processes "
+            "sharing a port must share Redis and the database."
         )
     try:
         # Bound before migrating, so a second `serve` fails at once and touches nothing.

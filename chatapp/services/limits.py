@@ -7,6 +7,7 @@ process) and honouring RATELIMIT_ENABLED like the REST limits.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
@@ -23,7 +24,14 @@ log = logging.getLogger(__name__)
 
 # While the shared storage (Redis) is unreachable, budgets are kept per process
 # here: chat goes on, still limited, instead of refusing every event.
-_fallback = MovingWindowRateLimiter(MemoryStorage())
+
+
+@functools.cache
+def _fallback() -> MovingWindowRateLimiter:
+    # Made on first need, not at import: MemoryStorage starts a timer thread.
+    return MovingWindowRateLimiter(MemoryStorage())
+
+
 _warned_at = -1e9
 
 
@@ -41,7 +49,7 @@ def _hit(item, budget: str, identity: str, cost: int = 1):
                 "rate-limit storage unavailable (%s); using per-process limits",
                 error.__class__.__name__,
             )
-        return _fallback.hit(item, budget, identity, cost=cost), _fallback
+        return _fallback().hit(item, budget, identity, cost=cost), _fallback()
 
 
 def spend(budget: str, identity: str, cost: int = 1) -> None:

@@ -7,12 +7,12 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from chatapp.errors import ChatError, Unavailable
+from chatapp.errors import ChatError, InternalError, Unavailable
 from chatapp.extensions import db
 
 log = logging.getLogger(__name__)
 
-INTERNAL = {"code": "internal_error", "message": "Something went wrong on our side."}
+INTERNAL = InternalError().to_dict()
 
 
 def error_ack(error: Exception, event: str) -> dict[str, Any]:

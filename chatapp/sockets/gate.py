@@ -29,10 +29,12 @@ from urllib.parse import parse_qs
 from flask import Flask
 
 from chatapp import metrics
+from chatapp.auth.budgets import address_key
 from chatapp.errors import RateLimited
 from chatapp.extensions import socketio
 from chatapp.log_throttle import LogThrottle
 from chatapp.services import limits
+from chatapp.sockets.session import close_connection
 
 log = logging.getLogger(__name__)
 garbage_log = LogThrottle(log, every=10.0)
@@ -85,7 +87,8 @@ def current_door(app: Flask) -> Door:
 
 
 def client_address(environ: dict[str, Any]) -> str:
-    return environ.get("REMOTE_ADDR") or "?"
+    """The client as per-address limits count it (IPv6 by its /64, as login budgets do)."""
+    return address_key(environ.get("REMOTE_ADDR"))
 
 
 def install(app: Flask) -> None:
@@ -116,7 +119,7 @@ def install(app: Flask) -> None:
                 "closing a connection that sent an undecodable packet (%s)",
                 error.__class__.__name__,
             )
-            eio.disconnect(eio_sid)
+            close_connection(eio_sid)
             return None
 
     def eio_disconnect(eio_sid: str, *args: Any):
@@ -149,7 +152,7 @@ def left_namespace(app: Flask, eio_sid: str) -> None:
     if environ is None:  # the connection itself is closing
         return
     if not current_door(app).admit(eio_sid, client_address(environ)):
-        socketio.server.eio.disconnect(eio_sid)
+        close_connection(eio_sid)
 
 
 def close_overdue(app: Flask) -> int:
@@ -159,7 +162,7 @@ def close_overdue(app: Flask) -> int:
         current_door(app).settle(eio_sid)
         metrics.HANDSHAKES_REFUSED.labels("timeout").inc()
         try:
-            socketio.server.eio.disconnect(eio_sid)
+            close_connection(eio_sid)
         except Exception:  # noqa: BLE001 (already gone)
             log.debug("closing an overdue session failed", exc_info=True)
         closed += 1

@@ -13,7 +13,7 @@ from flask import current_app, session
 from flask_socketio import ConnectionRefusedError as SocketRefused
 from sqlalchemy.exc import DBAPIError
 
-from chatapp.errors import ChatError, RateLimited, Unauthorized, Unavailable
+from chatapp.errors import ChatError, InternalError, RateLimited, Unauthorized, Unavailable
 from chatapp.extensions import db, socketio
 from chatapp.models import User
 from chatapp.presence import local_sessions, presence_store
@@ -47,6 +47,13 @@ def connect(auth: Any = None) -> None:
         db.session.rollback()
         log.exception("database error during connect")
         raise refuse(Unavailable()) from None
+    except SocketRefused:
+        raise
+    except Exception:
+        # Logged here, with its traceback: an error escaping to the Engine.IO
+        # layer would pass for protocol garbage (sockets.gate).
+        log.exception("unhandled error during connect")
+        raise refuse(InternalError()) from None
     if sessions > current_app.config["MAX_SESSIONS_PER_USER"]:
         presence_store().disconnect(current_sid(), user.username)
         raise refuse(RateLimited(60, "Too many sessions open for this user; close one first."))

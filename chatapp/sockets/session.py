@@ -78,6 +78,20 @@ def unsubscribe(sid: str, room: str) -> None:
     socketio.server.leave_room(sid, room, namespace="/")
 
 
+def close_connection(eio_sid: str) -> None:
+    """Close an Engine.IO connection without waiting for its client to read.
+
+    engineio's own disconnect() waits until the client has taken what is
+    queued: a polling client that never polls again, or a websocket that
+    stopped reading, would hold the caller (a sweep, a handler) forever.
+    """
+    eio = socketio.server.eio
+    connection = eio.sockets.get(eio_sid)
+    if connection is not None:
+        connection.close(wait=False)  # CLOSE is queued; the transport delivers it if it can
+        eio.sockets.pop(eio_sid, None)
+
+
 def cut_off(sid: str) -> None:
     """Disconnect a socket for good: its namespace, and the connection under it.
 
@@ -87,7 +101,7 @@ def cut_off(sid: str) -> None:
     eio_sid = socketio.server.manager.eio_sid_from_sid(sid, "/")
     socketio.server.disconnect(sid, namespace="/")
     if eio_sid is not None:
-        socketio.server.eio.disconnect(eio_sid)
+        close_connection(eio_sid)
 
 
 def end_login(sid: str, message: str = LOGIN_ENDED) -> None:

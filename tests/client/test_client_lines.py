@@ -11,7 +11,7 @@ def test_say_doubles_a_leading_hash_only():
     assert say_text("/join x") == "/join x"
 
 
-def test_a_join_over_rest_is_shown_to_the_room(capsys):
+def test_member_events_are_rendered_as_quiet_lines(capsys):
     out = Output(json_mode=False, color=False, me="alice")
     out.current_room = "general"
     out.member({"room": "general", "user": "bot\x1b[2J", "event": "joined", "by": "bot"})

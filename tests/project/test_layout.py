@@ -41,3 +41,17 @@ def test_services_know_nothing_of_sockets():
         text = path.read_text()
         assert "socketio" not in text and "request.sid" not in text, path.name
         assert "from chatapp.sockets" not in text, path.name
+
+
+def test_cli_patches_for_serve_wherever_the_command_stands():
+    """eventlet must patch before `serve` whatever global options come first."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("cli_module", ROOT / "cli.py")
+    cli = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cli)
+    assert cli._command(["serve"]) == "serve"
+    assert cli._command(["-e", ".env", "serve", "--port", "5001"]) == "serve"
+    assert cli._command(["--app", "wsgi", "--debug", "serve"]) == "serve"
+    assert cli._command(["users", "create", "serve"]) == "users"  # a user called serve
+    assert cli._command([]) is None

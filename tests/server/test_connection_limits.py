@@ -134,6 +134,17 @@ def test_one_address_may_hold_only_a_few_pending_sessions(server):
         finish(ws)
 
 
+def test_a_polling_client_that_never_polls_again_does_not_stop_the_deadline(serve):
+    # Closing its session used to wait for it to poll (engineio's disconnect
+    # waits for the client to read), and every later deadline was missed.
+    server = serve(**SERVER_SETTINGS)
+    assert polling_handshake(server, "127.0.0.40").status == 200  # and never again
+    first = raw_websocket(server, "127.0.0.41")
+    assert closed_by_server(first, within=15)
+    later = raw_websocket(server, "127.0.0.42")
+    assert closed_by_server(later, within=15)
+
+
 def test_handshakes_per_address_are_rate_limited(serve):
     proc = serve(RATELIMIT_HANDSHAKES="5 per minute", CONNECT_TIMEOUT="1")
     statuses = [polling_handshake(proc, "127.0.0.11").status for _ in range(8)]
