@@ -46,7 +46,11 @@ from chatapp import create_app  # noqa: E402
 from chatclient.commands import chat, logout  # noqa: E402
 
 
-@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
+# No Flask `run`, `shell` or `routes`: `run` would start Werkzeug's development
+# server beside `serve`, without its checks, on the same database.
+@click.group(
+    cls=FlaskGroup, create_app=create_app, add_version_option=False, add_default_commands=False
+)
 def cli() -> None:
     """chatapp: a self-hosted real-time chat server and its terminal client."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import faulthandler
+import fcntl
 import logging
 import os
 import signal
@@ -10,8 +11,9 @@ import socket
 import sys
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,33 @@ def no_delay(listener: socket.socket) -> socket.socket:
     """
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return listener
+
+
+def hold_embedded_database(app: Flask) -> None:
+    """One `serve` per SQLite database without Redis: a second one would split the chat.
+
+    Without Redis each process keeps its own presence and broadcasts, so
+    clients of a second server on another port (same database) would miss the
+    first one's live messages and online list. An exclusive lock on a file beside the
+    database (released by the kernel when the process ends, even by SIGKILL)
+    makes the second one refuse to start.
+    """
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if app.config.get("REDIS_URL") or url.get_backend_name() != "sqlite":
+        return  # with Redis, processes share presence and broadcasts
+    if not url.database or url.database == ":memory:":
+        return
+    lock = open(f"{url.database}.serve-lock", "a")  # noqa: SIM115 (held for the process's life)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.close()
+        raise click.ClickException(
+            f"Another chatapp server already serves {url.database} without Redis: its "
+            "clients and this one's would not see each other. Stop it, or set REDIS_URL "
+            "(and, for several servers, use PostgreSQL)."
+        ) from None
+    app.extensions["chatapp.database_lock"] = lock
 
 
 @click.command("serve")
@@ -87,6 +116,7 @@ def serve(host: str, port: int, max_connections: int, no_migrate: bool, reuse_po
         listener = no_delay(listen(host, port, reuse_port=reuse_port))
     except PortInUse as error:
         raise click.ClickException(str(error)) from None
+    hold_embedded_database(current_app_object())
     configure_logging(current_app, default_format=terminal_format(sys.stdout))
     if not no_migrate:
         from flask_migrate import upgrade

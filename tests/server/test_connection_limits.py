@@ -191,6 +191,14 @@ def test_a_second_server_on_the_same_port_is_refused(server, tmp_path):
     wait_for(server._ready, 5, 0.1, "the first server")  # still serving
 
 
+def test_a_second_server_on_the_same_sqlite_database_is_refused(server):
+    # Another port, the same embedded database: it would split the chat too.
+    second = serve_once(dict(server.env), free_port())
+    assert second.returncode == 1
+    assert "already serves" in second.stderr
+    wait_for(server._ready, 5, 0.1, "the first server")
+
+
 def test_sharing_a_port_needs_redis(tmp_path):
     env = server_env(f"sqlite:///{tmp_path / 'reuse.db'}", SERVE_REUSE_PORT="1")
     refused = serve_once(env, free_port())
