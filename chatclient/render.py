@@ -135,7 +135,7 @@ def format_command(name: str, result: dict) -> list[str]:
             f"  #{r['name']:<23} {r['online']:>6}  {r['created'][:10]}" for r in result["rooms"]
         ]
         if result.get("next_cursor"):
-            rows.append(f"  (more: #rooms 20 {result['next_cursor']})")
+            rows.append(f"  (more: #rooms {len(result['rooms'])} {result['next_cursor']})")
         return rows
     messages = result.get("messages", [])
     rows = [
@@ -144,5 +144,6 @@ def format_command(name: str, result: dict) -> list[str]:
         for m in messages
     ] or ["  (no messages)"]
     if result.get("next_cursor"):
-        rows.append(f"  (older: #{name} 20 {result['next_cursor']})")
+        # A cursor comes only with a full page, so its size is the N asked for.
+        rows.append(f"  (older: #{name} {len(messages)} {result['next_cursor']})")
     return rows
