@@ -6,6 +6,7 @@ HTTP it is wrapped as {"error": {...}}, in a socket ack as {"ok": false, "error"
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -132,6 +133,19 @@ HTTP_CODES = {
     415: "unsupported_media_type",
     429: "rate_limited",
 }
+
+
+def wsgi_error(error: ChatError, start_response) -> list[bytes]:
+    """The JSON error answer from WSGI middleware, before Flask is involved."""
+    from http import HTTPStatus
+
+    body = json.dumps({"error": error.to_dict()}).encode()
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        headers.append(("Retry-After", str(retry_after)))
+    start_response(f"{error.status} {HTTPStatus(error.status).phrase}", headers)
+    return [body]
 
 
 def error_response(status: int, body: dict[str, Any]):

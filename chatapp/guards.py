@@ -14,12 +14,11 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
 
-from chatapp.errors import ChatError, Forbidden
+from chatapp.errors import ChatError, Forbidden, wsgi_error
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -69,12 +68,7 @@ class HostCheck:
         error = UnknownHost(
             "This server does not answer to that host name; add it to SERVER_NAMES."
         )
-        body = json.dumps({"error": error.to_dict()}).encode()
-        start_response(
-            "421 Misdirected Request",
-            [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
-        )
-        return [body]
+        return wsgi_error(error, start_response)
 
 
 def origin_allowed(origin: str) -> bool:

@@ -18,7 +18,6 @@ rate-limited WARNING and a counter, never a traceback per frame.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import threading
@@ -30,7 +29,7 @@ from flask import Flask
 
 from chatapp import metrics
 from chatapp.auth.budgets import address_key
-from chatapp.errors import RateLimited
+from chatapp.errors import RateLimited, wsgi_error
 from chatapp.extensions import socketio
 from chatapp.log_throttle import LogThrottle
 from chatapp.services import limits
@@ -195,7 +194,7 @@ class HandshakeGate:
         ).get("sid"):
             refusal = self._refusal(client_address(environ))
             if refusal is not None:
-                return self._refuse(refusal, start_response)
+                return wsgi_error(refusal, start_response)
         return self.wsgi_app(environ, start_response)
 
     def _refusal(self, address: str) -> RateLimited | None:
@@ -213,16 +212,3 @@ class HandshakeGate:
                 metrics.HANDSHAKES_REFUSED.labels("rate").inc()
                 return error
         return None
-
-    @staticmethod
-    def _refuse(error: RateLimited, start_response):
-        body = json.dumps({"error": error.to_dict()}).encode()
-        start_response(
-            "429 Too Many Requests",
-            [
-                ("Content-Type", "application/json"),
-                ("Content-Length", str(len(body))),
-                ("Retry-After", str(error.retry_after)),
-            ],
-        )
-        return [body]

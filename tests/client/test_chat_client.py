@@ -19,6 +19,7 @@ import requests
 from tests.helpers.chat import ChatProcess, chat_command, client_env, run_chat
 from tests.helpers.realtime import login
 from tests.helpers.server import ROOT, ServerProcess
+from tests.helpers.services import RedisServer
 
 pytestmark = pytest.mark.slow
 
@@ -91,9 +92,14 @@ def test_escape_sequences_from_others_are_printed_inert(server, tmp_path):
     assert "      | fake 12:00 <admin> hi" in result.stdout.splitlines()
 
 
-def test_reconnects_prints_missed_messages_once_and_resends_unsent(serve, tmp_path):
-    first = serve(**SERVER_SETTINGS)
-    other = serve(**SERVER_SETTINGS)  # same database
+def test_reconnects_prints_missed_messages_once_and_resends_unsent(serve, tmp_path, request):
+    # Two servers of one SQLite database must share Redis (serve refuses otherwise).
+    (tmp_path / "redis").mkdir()
+    redis_server = RedisServer(tmp_path / "redis").start()
+    request.addfinalizer(redis_server.stop)
+    shared = {**SERVER_SETTINGS, "REDIS_URL": redis_server.url}
+    first = serve(**shared)
+    other = serve(**shared)  # same database
     bob = ChatProcess(first.url, tmp_path, "bob", room="ops")
     bob.wait_event(lambda e: e["event"] == "joined")
     token = login(other.url, "alice")
@@ -115,15 +121,15 @@ def test_reconnects_prints_missed_messages_once_and_resends_unsent(serve, tmp_pa
             headers=headers,
             timeout=5,
         )
-    first = serve(port=first.port, **SERVER_SETTINGS)
+    first = serve(port=first.port, **shared)
     bob.wait_event(lambda e: e.get("status") == "reconnected", 60, "the reconnect")
     bob.wait_event(lambda e: e.get("data", {}).get("text") == "typed while away", 30)
     assert bob.finish() == 0
     with sqlite3.connect(first.database) as db:
         stored = [r[0] for r in db.execute("SELECT text FROM messages ORDER BY seq")]
     assert stored == ["before", "missed 0", "missed 1", "missed 2", "typed while away"]
-    # Without Redis the other process's messages never reached bob live; the
-    # client filled the gap from history: everything once, in order.
+    # The messages sent while bob's server was down never reached him live;
+    # the client filled the gap from history: everything once, in order.
     assert bob.texts() == stored
 
 
