@@ -82,9 +82,27 @@ def _memberships(server: str, token: str) -> list[str]:
 
 
 def _log_in_again(conf: settings.Settings, session: ChatSession) -> bool:
-    """Offer a new login after the old one ended; True once logged in again."""
+    """Offer a new login after the old one ended; True once logged in again.
+
+    A yes/no question comes before the password: a chat line typed at the
+    moment the prompt changed must not be taken for a password (it would be
+    lost, and spend a login failure). Anything but yes or no is kept as a
+    line, sent once logged in again.
+    """
     from prompt_toolkit import prompt
 
+    while True:
+        try:
+            answer = prompt(f"Log in again as {conf.username}? [Y/n] ")
+        except (EOFError, KeyboardInterrupt):
+            return False
+        choice = answer.strip().lower()
+        if choice in ("n", "no"):
+            return False
+        if choice in ("", "y", "yes"):
+            break
+        session.send(answer)
+        session.out.info("Kept that line: it is sent once you are logged in again.", "kept")
     for _ in range(PASSWORD_TRIES):
         try:
             password = prompt(f"Password for {conf.username} (empty to quit): ", is_password=True)

@@ -151,16 +151,21 @@ def test_terminal_offers_a_new_login_and_keeps_the_line_being_typed(tmp_path):
         cli(tmp_path, "alice", "logout", "--server", server.url, "--username", "alice")
         # The sweep cuts the socket, the reconnect is refused: the prompt gives way.
         term.wait_for_text("! Your login ended: log in again.")
+        term.wait_for_text("Log in again as alice? [Y/n]")
+        term.type("did I miss anything?\r")  # a chat line, typed without noticing
+        term.wait_for_text("Kept that line: it is sent once you are logged in again.")
+        term.type("y\r")
         term.wait_for_text("Password for alice (empty to quit):")
         term.type("correct horse\r")
         term.wait_for_text("Logged in again as alice.")
         screen = term.wait_for_text("#general> half typed")  # the line being typed is back
         assert not any("correct horse" in line for line in screen)  # no echo
+        term.wait_for_text("<alice> did I miss anything?")  # kept, then sent
         term.type(" and sent\r")
         term.wait_for_text("<alice> half typed and sent")
         term.type("\x04")
         assert term.process.wait(20) == 0
-        assert stored_texts(tmp_path) == ["half typed and sent"]
+        assert stored_texts(tmp_path) == ["did I miss anything?", "half typed and sent"]
         # The password never reaches the line history; the history is private.
         [history] = (tmp_path / "home-alice" / ".config" / "chatapp" / "histories").iterdir()
         assert "half typed and sent" in history.read_text()
@@ -185,8 +190,8 @@ def test_terminal_declining_a_new_login_reports_queued_lines_and_exits_5(tmp_pat
         with sqlite3.connect(tmp_path / "chat.db") as db:
             db.execute("UPDATE auth_sessions SET revoked_at = CURRENT_TIMESTAMP")
         term.type("lost line\r")  # its ack says unauthorized: kept, not dropped
-        term.wait_for_text("Password for alice (empty to quit):")
-        term.type("\r")
+        term.wait_for_text("Log in again as alice? [Y/n]")
+        term.type("n\r")
         term.wait_for_text('! 1 line(s) not sent: "lost line"')
         assert term.process.wait(20) == 5
         assert stored_texts(tmp_path) == []
