@@ -42,6 +42,7 @@ from limits.storage import MemoryStorage, Storage
 
 from chatapp.errors import RateLimited
 from chatapp.extensions import limiter
+from chatapp.log_throttle import LogThrottle
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def _fallback() -> MemoryStorage:
     return MemoryStorage()
 
 
-_warned_at = -1e9
+_storage_down = LogThrottle(log, every=60.0)
 
 # An unlock epoch outlives every failure counted under the one before it.
 EPOCH_SECONDS = 30 * 24 * 3600
@@ -84,13 +85,11 @@ def _call(method: str, *args):
         storage = _storage()
         return getattr(storage, method)(*args), storage
     except Exception as error:  # noqa: BLE001 (storage down: degrade, do not fail)
-        global _warned_at
-        if time.monotonic() - _warned_at > 60:  # once a minute, not once per login
-            _warned_at = time.monotonic()
-            log.warning(
-                "rate-limit storage unavailable (%s); using per-process login budgets",
-                error.__class__.__name__,
-            )
+        _storage_down.log(  # once a minute, not once per login
+            logging.WARNING,
+            "rate-limit storage unavailable (%s); using per-process login budgets",
+            error.__class__.__name__,
+        )
         return getattr(_fallback(), method)(*args), _fallback()
 
 

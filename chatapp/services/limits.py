@@ -19,6 +19,7 @@ from limits.strategies import MovingWindowRateLimiter
 
 from chatapp.errors import RateLimited
 from chatapp.extensions import limiter
+from chatapp.log_throttle import LogThrottle
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,9 @@ def _fallback() -> MovingWindowRateLimiter:
     return MovingWindowRateLimiter(MemoryStorage())
 
 
-_warned_at = -1e9
+# Once a minute, not once per event: an outage under load would otherwise
+# write hundreds of identical lines a second.
+_storage_down = LogThrottle(log, every=60.0)
 
 
 def _hit(item, budget: str, identity: str, cost: int = 1):
@@ -40,15 +43,11 @@ def _hit(item, budget: str, identity: str, cost: int = 1):
     try:
         return limiter.limiter.hit(item, budget, identity, cost=cost), limiter.limiter
     except Exception as error:  # noqa: BLE001 (storage down: degrade, do not fail)
-        global _warned_at
-        # Once a minute, not once per event: an outage under load would
-        # otherwise write hundreds of identical lines a second.
-        if time.monotonic() - _warned_at > 60:
-            _warned_at = time.monotonic()
-            log.warning(
-                "rate-limit storage unavailable (%s); using per-process limits",
-                error.__class__.__name__,
-            )
+        _storage_down.log(
+            logging.WARNING,
+            "rate-limit storage unavailable (%s); using per-process limits",
+            error.__class__.__name__,
+        )
         return _fallback().hit(item, budget, identity, cost=cost), _fallback()
 
 
