@@ -11,7 +11,8 @@ from tests.helpers.terminal import Terminal
 pytestmark = pytest.mark.slow
 
 
-def test_incoming_messages_do_not_garble_the_line_being_typed(tmp_path):
+def alice_at_a_terminal(tmp_path) -> tuple[ServerProcess, Terminal]:
+    """A server of this test's own, and alice's client on a terminal connected to it."""
     env = server_env(f"sqlite:///{tmp_path / 'chat.db'}")
     server = ServerProcess(env, log_path=tmp_path / "server.log").start()
     term = Terminal(
@@ -19,6 +20,11 @@ def test_incoming_messages_do_not_garble_the_line_being_typed(tmp_path):
         cwd=ROOT,
         env=client_env(tmp_path, "alice"),
     )
+    return server, term
+
+
+def test_incoming_messages_do_not_garble_the_line_being_typed(tmp_path):
+    server, term = alice_at_a_terminal(tmp_path)
     try:
         term.wait_for_text("#general>")  # (trailing spaces are trimmed)
         term.type("half typed")
@@ -50,13 +56,7 @@ def test_incoming_messages_do_not_garble_the_line_being_typed(tmp_path):
 
 
 def test_quit_says_which_typed_lines_were_not_sent(tmp_path):
-    env = server_env(f"sqlite:///{tmp_path / 'chat.db'}")
-    server = ServerProcess(env, log_path=tmp_path / "server.log").start()
-    term = Terminal(
-        chat_command(server.url, "alice", "--register"),
-        cwd=ROOT,
-        env=client_env(tmp_path, "alice"),
-    )
+    server, term = alice_at_a_terminal(tmp_path)
     try:
         term.wait_for_text("#general>")
         server.kill()
