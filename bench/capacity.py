@@ -40,7 +40,7 @@ def probe(url: str, token: str | None) -> dict:
     client = socketio.Client(reconnection=False)
     client.connect(url, auth={"token": token} if token else None, transports=["websocket"])
     try:
-        client.call("join", {"room": "idle0"}, timeout=30)
+        client.call("join", {"room": "idle0", "create": True}, timeout=30)
         times = []
         for _ in range(50):
             started = time.perf_counter()

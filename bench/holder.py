@@ -38,7 +38,9 @@ async def run(args) -> None:
         started = time.perf_counter()
         try:
             await client.connect(tokens[index % len(tokens)] if tokens else None, timeout=60)
-            reply = await client.call("join", {"room": f"idle{index % args.rooms}"}, timeout=60)
+            reply = await client.call(
+                "join", {"room": f"idle{index % args.rooms}", "create": True}, timeout=60
+            )
             if not reply.get("ok"):
                 raise RuntimeError(str(reply.get("error")))
         except Exception as error:  # counted, and the first kinds are reported

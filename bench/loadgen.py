@@ -75,7 +75,7 @@ async def run(args):
         started = time.perf_counter()
         try:
             await client.connect(tokens[index])
-            reply = await client.call("join", {"room": room_of(index)}, timeout=20)
+            reply = await client.call("join", {"room": room_of(index), "create": True}, timeout=20)
             assert reply["ok"], reply
         except Exception:  # counted as a failed connection
             failed += 1

@@ -82,7 +82,7 @@ def chat(url: str, tokens: list[str], ready, stop, out) -> None:
         sio = socketio.Client(reconnection=False)
         sio.on("message", on_message)
         sio.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=20)
-        assert sio.call("join", {"room": "burst"}, timeout=20)["ok"]
+        assert sio.call("join", {"room": "burst", "create": True}, timeout=20)["ok"]
         clients.append(sio)
     ready.set()
     n, next_at = 0, time.monotonic()

@@ -48,7 +48,7 @@ class Member:
         self.sio = lean.LeanClient(self.http, self.url)
         self.sio.on("message", self._on_message)
         await self.sio.connect(self.token, timeout=30)
-        reply = await self.sio.call("join", {"room": ROOM}, timeout=30)
+        reply = await self.sio.call("join", {"room": ROOM, "create": True}, timeout=30)
         assert reply["ok"], reply
         if self.first is None:
             self.first = reply["seq"] + 1  # what it must see from here on

@@ -52,22 +52,66 @@ def presence_payload(room: str, users: list[str], event: str, user: str) -> dict
     return {"room": room, "online": len(users), "users": users, "event": event, "user": user}
 
 
-def member_payload(room: str, user: str, event: str, by: str) -> dict[str, Any]:
-    """A membership began ("joined") or ended ("left"); `by` is who did it."""
-    return {"room": room, "user": user, "event": event, "by": by}
+def member_payload(
+    room: str, user: str, event: str, by: str | None, role: str | None = None
+) -> dict[str, Any]:
+    """A membership changed: "joined", "left", "added" (invited), "removed" (kicked),
+    "banned", "unbanned" or "role" (with the new `role`). `by` is who did it
+    (null for the admin CLI)."""
+    payload = {"room": room, "user": user, "event": event, "by": by}
+    if role is not None:
+        payload["role"] = role
+    return payload
+
+
+def removed_payload(room: str, by: str | None, reason: str | None, banned: bool) -> dict[str, Any]:
+    """To a user whose membership ended: a kick, a ban, a leave on another session, a deletion."""
+    return {"room": room, "by": by, "reason": reason, "banned": banned}
+
+
+def read_payload(room: str, last_read_seq: int) -> dict[str, Any]:
+    return {"room": room, "last_read_seq": last_read_seq}
 
 
 def notice_payload(room: str, text: str) -> dict[str, Any]:
     return {"room": room, "text": text}
 
 
-def room_payload(room: Room, online: int) -> dict[str, Any]:
-    return {"name": room.name, "online": online, "created": isoformat(room.created_at)}
+def room_payload(room: Room, members: int, with_user: str | None = None) -> dict[str, Any]:
+    """ROOM: what anyone who may see a room learns of it; `with` for a direct conversation."""
+    payload = {
+        "name": room.name,
+        "private": room.private,
+        "kind": room.kind,
+        "topic": room.topic,
+        "created": isoformat(room.created_at),
+        "members": members,
+    }
+    if room.kind == "direct":
+        payload["with"] = with_user
+    return payload
 
 
-def event_envelope(event_id: str, event_type: str, trace_id: str, data: dict[str, Any]) -> dict:
-    """The NATS form of an event; `data` is the same object sockets and REST carry."""
-    return {
+def membership_payload(
+    room: dict[str, Any], role: str, last_read_seq: int, seq: int, unread: int
+) -> dict[str, Any]:
+    """MEMBERSHIP: a ROOM seen by one of its members."""
+    return {**room, "role": role, "last_read_seq": last_read_seq, "seq": seq, "unread": unread}
+
+
+def event_envelope(
+    event_id: str,
+    event_type: str,
+    trace_id: str,
+    data: dict[str, Any],
+    private: bool | None = None,
+) -> dict:
+    """The NATS form of an event; `data` is the same object sockets and REST carry.
+
+    Events of a room say whether it is private (`private`), so a consumer can
+    leave private rooms and direct conversations out.
+    """
+    envelope = {
         "schema": EVENT_SCHEMA,
         "id": event_id,
         "type": event_type,
@@ -75,3 +119,6 @@ def event_envelope(event_id: str, event_type: str, trace_id: str, data: dict[str
         "trace_id": trace_id,
         "data": data,
     }
+    if private is not None:
+        envelope["private"] = private
+    return envelope

@@ -8,7 +8,7 @@ transports accept exactly the same inputs and fail with the same errors.
 from __future__ import annotations
 
 import re
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -19,6 +19,9 @@ from chatapp.errors import BadRequest, ValidationFailed
 # patterns run on its Rust engine, where `$` is the end of the text.
 USERNAME_RE = r"^[A-Za-z0-9_.\-]{3,32}$"
 ROOM_RE = re.compile(r"[a-z0-9_\-]{1,64}")
+# Direct conversations are named by their two user ids, "~<low>-<high>": a
+# form no one can give a room they create, so the two kinds never collide.
+DIRECT_RE = re.compile(r"~[1-9][0-9]{0,18}-[1-9][0-9]{0,18}")
 CLIENT_ID_RE = r"^[A-Za-z0-9_.:\-]{1,64}$"
 MIN_PASSWORD = 8
 # Passwords longer than this are refused rather than hashed: a 1 MB password
@@ -99,6 +102,56 @@ CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 class RoomRef(Strict):
     room: str
+
+
+class JoinOptions(Strict):
+    #: Create the room (public, the caller its owner) if no room has the name.
+    create: bool = False
+
+
+class JoinRoom(JoinOptions):
+    room: str
+
+
+#: A room topic: the text rules of a message, at most this long; "" clears it.
+MAX_TOPIC = 250
+MAX_REASON = 250
+Role = Literal["member", "moderator", "owner"]
+
+
+class CreateRoom(Strict):
+    room: str
+    private: bool = False
+    topic: str | None = None
+
+
+class UpdateRoom(Strict):
+    room: str
+    topic: str | None = None
+    private: bool | None = None
+
+
+class MemberRef(Strict):
+    """A room and a user in it: invite, kick, ban, unban."""
+
+    room: str
+    user: str = Field(pattern=USERNAME_RE)
+    reason: str | None = Field(default=None, max_length=MAX_REASON)
+
+
+class SetRole(Strict):
+    room: str
+    user: str = Field(pattern=USERNAME_RE)
+    role: Role
+
+
+class UserRef(Strict):
+    user: str = Field(pattern=USERNAME_RE)
+
+
+class ReadMark(Strict):
+    room: str
+    seq: int = Field(ge=0, le=MAX_SEQ)
 
 
 class SendMessage(Strict):

@@ -55,7 +55,7 @@ class Rooms:
     def _join(self, room: str, quiet: bool, history: bool = True) -> bool:
         with self._show_lock:
             self._early.setdefault(room, [])
-        reply = self._call("join", {"room": room})
+        reply = self._call("join", {"room": room, "create": True})
         if reply is None or not reply.get("ok"):
             with self._show_lock:
                 self._early.pop(room, None)

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from chatapp.api import bp
 from chatapp.api.body import query_as
 from chatapp.schemas import PageQuery
-from chatapp.services import queries
+from chatapp.services import queries, room_views
 
 
 def _page(reader):
@@ -36,5 +36,5 @@ def my_rooms_messages():
 @bp.get("/me/rooms")
 @login_required
 def my_rooms():
-    """The rooms I am a member of, by name, with each room's seq and my last_read_seq."""
-    return jsonify({"rooms": queries.member_rooms(current_user)})
+    """The rooms I am a member of, by name: MEMBERSHIP each (role, seq, last_read_seq, unread)."""
+    return jsonify({"rooms": room_views.memberships(current_user)})

@@ -6,9 +6,9 @@ from flask import jsonify
 from flask_login import current_user, login_required
 
 from chatapp.api import bp
-from chatapp.api.body import body_as, query_as
-from chatapp.schemas import HistoryQuery, PostMessage, RoomsQuery
-from chatapp.services import messages, queries, rooms
+from chatapp.api.body import body_as, optional_body_as, query_as
+from chatapp.schemas import HistoryQuery, JoinOptions, PostMessage, RoomsQuery
+from chatapp.services import messages, queries, room_views, rooms
 
 
 @bp.get("/rooms")
@@ -17,7 +17,7 @@ def list_rooms():
     """Rooms by name with online counts: ?limit=&after=<name>."""
     query = query_as(RoomsQuery)
     after = rooms.normalize_room_name(query.after) if query.after else None
-    items = queries.list_rooms(after, query.limit)
+    items = room_views.visible_rooms(current_user, after, query.limit)
     cursor = items[-1]["name"] if len(items) == query.limit else None
     return jsonify({"rooms": items, "next_cursor": cursor})
 
@@ -25,8 +25,9 @@ def list_rooms():
 @bp.post("/rooms/<room>/join")
 @login_required
 def join_room(room: str):
-    """Become a member of a room (created on first join), as a script would."""
-    found = rooms.become_member(current_user, rooms.normalize_room_name(room))
+    """Become a member of a room, as a script would; body {"create": true} creates a missing one."""
+    data = optional_body_as(JoinOptions)
+    found = rooms.join_room(current_user, room, create=data.create).room
     return jsonify({"room": found.name, "seq": found.last_seq})
 
 

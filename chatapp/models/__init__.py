@@ -3,7 +3,16 @@
 from chatapp.models.dead_letter import DeadLetter
 from chatapp.models.message import Message
 from chatapp.models.outbox import OutboxEvent
-from chatapp.models.room import Membership, Room
+from chatapp.models.room import Membership, Room, RoomBan
 from chatapp.models.user import AuthSession, User
 
-__all__ = ["AuthSession", "DeadLetter", "Membership", "Message", "OutboxEvent", "Room", "User"]
+__all__ = [
+    "AuthSession",
+    "DeadLetter",
+    "Membership",
+    "Message",
+    "OutboxEvent",
+    "Room",
+    "RoomBan",
+    "User",
+]

@@ -25,19 +25,25 @@ def enabled() -> bool:
 
 
 def room_subject(room: str, kind: str) -> str:
-    # Room names are lowercase letters, digits, '-' and '_': valid subject tokens.
+    # Room names are lowercase letters, digits, '-' and '_', direct conversations'
+    # are '~<id>-<id>': valid subject tokens either way.
     return f"chat.room.{room}.{kind}"
 
 
 USER_CREATED = "chat.user.created"
 
 
-def add(subject: str, event_type: str, data: dict[str, Any]) -> None:
-    """Stage an event in the current transaction; it is published after commit."""
+def add(
+    subject: str, event_type: str, data: dict[str, Any], *, private: bool | None = None
+) -> None:
+    """Stage an event in the current transaction; it is published after commit.
+
+    `private`: for a room's events, whether the room is private (the envelope says so).
+    """
     if not enabled():
         return
     event_id = str(uuid.uuid4())
-    envelope = event_envelope(event_id, event_type, current_trace_id(), data)
+    envelope = event_envelope(event_id, event_type, current_trace_id(), data, private)
     # A Core insert built once: it rides on every send, and needs nothing back.
     db.session.execute(
         INSERT_EVENT,

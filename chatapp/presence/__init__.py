@@ -52,6 +52,10 @@ class PresenceStore(Protocol):
         """Forget a session of `user` (its rooms are left one by one, with `leave`)."""
         ...
 
+    def sessions(self, user: str) -> list[str]:
+        """The live sessions of `user` on every process: who to tell of a new or lost room."""
+        ...
+
     def join(self, sid: str, user: str, room: str) -> RoomChange:
         """Put the session in `room`; `changed` when it is the user's first there."""
         ...

@@ -29,6 +29,10 @@ class MemoryPresence:
             if not sessions:
                 self._sessions.pop(user.lower(), None)
 
+    def sessions(self, user: str) -> list[str]:
+        with self._lock:
+            return list(self._sessions.get(user.lower(), {}))
+
     def join(self, sid: str, user: str, room: str) -> RoomChange:
         with self._lock:
             members = self._rooms[room]

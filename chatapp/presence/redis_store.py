@@ -149,6 +149,12 @@ class RedisPresence:
     def disconnect(self, sid: str, user: str) -> None:
         self.redis.zrem(self._user_key(user), sid)
 
+    def sessions(self, user: str) -> list[str]:
+        """Sessions not expired yet, by Redis's clock (a dead process's drop out)."""
+        now = self.redis.time()[0]
+        found = self.redis.zrangebyscore(self._user_key(user), now, "+inf")
+        return [_text(sid) for sid in found]
+
     def join(self, sid: str, user: str, room: str) -> RoomChange:
         first, users, gone = self._join(
             keys=[*self._room_keys(room), self._rooms_key], args=[sid, user, self.ttl, room]

@@ -8,7 +8,7 @@ from typing import Any
 from chatapp.errors import BadRequest, UnknownCommand
 from chatapp.models import User
 from chatapp.presence import presence_store
-from chatapp.services import limits, queries, rooms
+from chatapp.services import limits, queries, room_views, rooms
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
@@ -17,7 +17,11 @@ MAX_PAGE = 100
 HELP = {
     "help": ("#help", "List the commands."),
     "users": ("#users", "Who is online in this room."),
-    "rooms": ("#rooms [LIMIT] [AFTER]", "Rooms with their online counts, by name."),
+    "rooms": (
+        "#rooms [LIMIT] [AFTER]",
+        "Public rooms and yours, by name, with online and unread counts.",
+    ),
+    "members": ("#members", "This room's members and their roles."),
     "my_messages": (
         "#my_messages [LIMIT] [BEFORE_ID]",
         "Messages from the rooms you are a member of, newest page first.",
@@ -87,10 +91,15 @@ def _users(user, room, args):
     return {"room": room, "online": change.online, "users": change.users}
 
 
+def _members(user, room, args):
+    found = rooms.get_member_room(user, room)
+    return {"room": found.name, "members": room_views.member_list(found)}
+
+
 def _rooms(user, room, args):
     limit = _page_limit(args)
     after = rooms.normalize_room_name(args[1]) if len(args) > 1 else None
-    items = queries.list_rooms(after, limit)
+    items = room_views.visible_rooms(user, after, limit)
     cursor = items[-1]["name"] if len(items) == limit else None
     return {"rooms": items, "next_cursor": cursor}
 
@@ -122,6 +131,7 @@ RUNNERS = {
     "help": _help,
     "users": _users,
     "rooms": _rooms,
+    "members": _members,
     "my_messages": _message_page(queries.member_rooms_messages),
     "all_messages": _message_page(queries.user_messages),
     "history": _history,

@@ -13,19 +13,24 @@ import uuid
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from chatapp import metrics, notify, outbox
 from chatapp.errors import Conflict, RateLimited, Unauthorized
 from chatapp.extensions import db
-from chatapp.models import Message, Room, User
+from chatapp.models import Membership, Message, Room, User
 from chatapp.models.types import utcnow
 from chatapp.payloads import message_payload
 from chatapp.schemas import clean_message_text
 from chatapp.services import chat_commands, limits
 from chatapp.services.rooms import RoomKey, get_member_room
+
+
+class StaleRoom(Exception):
+    """The remembered room id no longer names a room the sender belongs to."""
+
 
 # The models' tables, as Core sees them (mypy types __table__ as a FromClause).
 ROOMS = cast(Table, Room.__table__)
@@ -33,11 +38,22 @@ MESSAGES = cast(Table, Message.__table__)
 
 # The statements of every send, built once: constructing them per call was a
 # measurable share of a send's CPU (see docs/benchmarks.md).
+MEMBERSHIPS = cast(Table, Membership.__table__)
+# The membership check rides on the sequence update: no row comes back unless
+# the sender is a member, so a kick on another process bites at the next send
+# with no extra round trip (its cost is measured in bench/send_check.py).
 NEXT_SEQ = (
     update(ROOMS)
-    .where(ROOMS.c.id == bindparam("room"))
+    .where(
+        ROOMS.c.id == bindparam("room"),
+        exists()
+        .where(
+            MEMBERSHIPS.c.room_id == bindparam("room"), MEMBERSHIPS.c.user_id == bindparam("user")
+        )
+        .correlate(None),
+    )
     .values(last_seq=ROOMS.c.last_seq + 1)
-    .returning(ROOMS.c.last_seq)
+    .returning(ROOMS.c.last_seq, ROOMS.c.private)
 )
 INSERT_MESSAGE = insert(MESSAGES).returning(MESSAGES.c.id)
 
@@ -72,7 +88,11 @@ def insert_message(
     # Core statements on the tables, not the ORM's unit of work: this is the
     # hot path of every send, and the ORM's flush and bulk-update bookkeeping
     # were most of its CPU (docs/benchmarks.md).
-    seq = db.session.execute(NEXT_SEQ, {"room": room.id}).scalar_one()
+    row = db.session.execute(NEXT_SEQ, {"room": room.id, "user": user.id}).first()
+    if row is None:
+        db.session.rollback()
+        raise StaleRoom
+    seq, private = row
     values = {
         "room_id": room.id,
         "seq": seq,
@@ -87,7 +107,9 @@ def insert_message(
         # Built once: the NATS event and the broadcast carry this same object.
         payload = message_payload(message, room.name, user.username)
         # Same transaction: the event exists if and only if the message does.
-        outbox.add(outbox.room_subject(room.name, "message"), "message.created", payload)
+        outbox.add(
+            outbox.room_subject(room.name, "message"), "message.created", payload, private=private
+        )
         db.session.commit()
     except IntegrityError:
         # The client_id was used before (a retry, perhaps racing its original):
@@ -129,7 +151,17 @@ def send_message(
             raise
         created = False
     else:
-        payload, message, created = insert_message(user, room, text, client_id)
+        try:
+            payload, message, created = insert_message(user, room, text, client_id)
+        except StaleRoom:
+            # Not a member (any more), or the name now belongs to another room:
+            # the lookup raises the answer a client should see, or finds the room.
+            room = get_member_room(user, room.name)
+            try:
+                payload, message, created = insert_message(user, room, text, client_id)
+            except StaleRoom:  # removed in the instant between the two
+                get_member_room(user, room.name)
+                raise Conflict("The room changed while sending; send again.") from None
     if not created and (message.room_id != room.id or message.text != text):
         # A retry repeats its message exactly; anything else would be dropped
         # silently while the sender believes it was sent.

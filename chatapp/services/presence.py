@@ -12,7 +12,7 @@ from typing import Any
 from chatapp import notify, outbox
 from chatapp.extensions import db
 from chatapp.payloads import presence_payload
-from chatapp.presence import RoomChange
+from chatapp.presence import RoomChange, local_sessions, presence_store
 
 
 def _record(payload: dict[str, Any]) -> None:
@@ -38,3 +38,17 @@ def announce_gone(change: RoomChange) -> None:
     """Users whose sessions expired (their server process died) left the room."""
     for user in change.gone:
         _record(presence_payload(change.room, change.users, "leave", user))
+
+
+def drop_user(username: str, room: str) -> None:
+    """Every session of `username` leaves `room`'s presence (their membership ended).
+
+    Sessions of this process also forget the room; another process's keep it in
+    their bookkeeping, harmlessly: refreshes never bring back a session the
+    store dropped, and their sends are checked against the database.
+    """
+    for sid in presence_store().sessions(username):
+        session = local_sessions().get(sid)
+        if session is not None:
+            session.rooms.pop(room, None)
+        announce(presence_store().leave(sid, room), "leave")

@@ -8,8 +8,7 @@ from sqlalchemy import select
 
 from chatapp.extensions import db
 from chatapp.models import Membership, Message, Room, User
-from chatapp.payloads import message_payload, room_payload
-from chatapp.presence import presence_store
+from chatapp.payloads import message_payload
 from chatapp.schemas import HistoryQuery
 from chatapp.services import limits, rooms
 
@@ -72,39 +71,12 @@ def member_rooms_messages(user: User, before_id: int | None, limit: int) -> list
     return _messages(query.order_by(Message.id.desc()).limit(limit))[::-1]
 
 
-def list_rooms(after_name: str | None, limit: int) -> list[dict[str, Any]]:
-    """Rooms by name with their online counts, a page after `after_name`."""
-    query = select(Room).order_by(Room.name).limit(limit)
-    if after_name:
-        query = query.where(Room.name > after_name)
-    rooms = db.session.scalars(query).all()
-    counts = presence_store().online_counts([room.name for room in rooms])
-    return [room_payload(room, counts.get(room.name, 0)) for room in rooms]
-
-
 def next_cursor(items: list[dict[str, Any]], limit: int, key: str) -> Any:
     """The cursor for the page after a full one (None once a page comes back short).
 
     Pages are oldest first, so the cursor going back in time is the first item's.
     """
     return items[0][key] if items and len(items) == limit else None
-
-
-def member_rooms(user: User) -> list[dict[str, Any]]:
-    """The rooms `user` is a member of, by name: each room's newest seq and how far they read.
-
-    The terminal client rejoins these on start (a quit is a disconnect, not a leave).
-    """
-    query = (
-        select(Room.name, Room.last_seq, Membership.last_read_seq)
-        .join(Membership, Membership.room_id == Room.id)
-        .where(Membership.user_id == user.id)
-        .order_by(Room.name)
-    )
-    return [
-        {"name": row.name, "seq": row.last_seq, "last_read_seq": row.last_read_seq}
-        for row in db.session.execute(query)
-    ]
 
 
 def history_page(user: User, query: HistoryQuery) -> dict[str, Any]:

@@ -1,4 +1,9 @@
-"""Rooms and memberships."""
+"""Rooms and memberships: create, join, leave, delete.
+
+Memberships last until an explicit leave, a kick or a ban (chatapp.services.
+moderation); a disconnect never ends one. Each change commits with its NATS
+event, then the room and the user's sessions are told (chatapp.notify).
+"""
 
 from __future__ import annotations
 
@@ -9,30 +14,29 @@ from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from chatapp import notify, outbox
-from chatapp.errors import BadRequest, NotFound, NotInRoom, RateLimited
+from chatapp.errors import Conflict, Forbidden, NotFound, RateLimited
 from chatapp.extensions import db
-from chatapp.models import Membership, Room, User
+from chatapp.models import Membership, Room, RoomBan, User
+from chatapp.models.room import DIRECT
 from chatapp.payloads import member_payload
-from chatapp.schemas import ROOM_RE
-from chatapp.services import limits
+from chatapp.services import limits, presence
+from chatapp.services.access import OWNER, Access, access, member_access, room_not_found
+from chatapp.services.names import new_room_name, normalize_room_name
+from chatapp.services.room_views import room_info
+from chatapp.services.text import clean_topic
+
+__all__ = ["normalize_room_name"]  # re-exported: the name rule every caller applies
 
 
 class RoomKey(NamedTuple):
-    """What storing a message needs of a room, as a joined socket remembers it.
+    """What storing a message needs of a room, as a socket remembers it.
 
-    Rooms are never renamed or deleted, so the pair stays true; a Room has
-    both attributes too and can stand in for it.
+    A Room has both attributes too and can stand in for it. The id may be
+    stale (a deleted room's name reused); the send's membership check catches it.
     """
 
     id: int
     name: str
-
-
-def normalize_room_name(name: object) -> str:
-    """The canonical (lowercase) room name, or BadRequest."""
-    if not isinstance(name, str) or not ROOM_RE.fullmatch(name.lower()):
-        raise BadRequest("Room names are 1 to 64 lowercase letters, digits, '-' or '_'.")
-    return name.lower()
 
 
 def find_room(name: str) -> Room | None:
@@ -40,114 +44,207 @@ def find_room(name: str) -> Room | None:
 
 
 def get_room(name: str) -> Room:
-    """The room called `name`, or NotFound."""
+    """The room called `name`, or NotFound (for the admin CLI, which sees every room)."""
     room = find_room(name)
     if room is None:
-        raise NotFound(f"No room called #{normalize_room_name(name)}.")
+        raise room_not_found(normalize_room_name(name))
     return room
-
-
-def get_or_create_room(name: str, creator: User) -> Room:
-    """The room called `name`, created (and committed) on first use."""
-    name = normalize_room_name(name)
-    room = find_room(name)
-    if room is not None:
-        return room
-    db.session.add(Room(name=name, created_by=creator.id))
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # Someone created it at the same moment; theirs is as good as ours.
-        db.session.rollback()
-    return get_room(name)
-
-
-def is_member(user: User, room: Room) -> bool:
-    return db.session.get(Membership, (user.id, room.id)) is not None
 
 
 def get_member_room(user: User, name: str) -> Room:
     """The room called `name`, of which `user` must be a member; one query.
 
-    NotFound if there is no such room, NotInRoom if `user` is not a member.
+    NotFound if there is no such room or the user may not see it, NotInRoom if
+    it is public and they are not a member.
     """
-    row = db.session.execute(
-        select(Room, Membership.user_id)
-        .outerjoin(Membership, (Membership.room_id == Room.id) & (Membership.user_id == user.id))
-        .where(Room.name == normalize_room_name(name))
-    ).first()
-    if row is None:
-        raise NotFound(f"No room called #{normalize_room_name(name)}.")
-    room, member = row
-    if member is None:
-        raise NotInRoom(f"You are not in #{room.name}; join it first.")
-    return room
+    return member_access(user, name).room
 
 
-def add_member(user: User, room: Room) -> dict[str, Any] | None:
-    """Make `user` a member of `room`; the `member` event, or None if they were one.
-
-    The NATS event commits with the membership; the caller notifies the room.
-    """
-    if is_member(user, room):
-        return None
-    db.session.add(Membership(user_id=user.id, room_id=room.id))
-    payload = member_payload(room.name, user.username, "joined", user.username)
-    try:
-        db.session.flush()
-        outbox.add(outbox.room_subject(room.name, "member"), "member.joined", payload)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()  # a second session of the same user joined first
-        return None
-    return payload
+def is_banned(user_id: int, room: Room) -> bool:
+    return db.session.get(RoomBan, (room.id, user_id)) is not None
 
 
-def remove_member(user: User, room: Room) -> dict[str, Any] | None:
-    """End `user`'s membership of `room`; the `member` event, or None if there was none."""
-    # A DELETE's result is a CursorResult (it has a rowcount); execute() is typed for any statement.
-    ended = cast(
-        CursorResult,
-        db.session.execute(
-            delete(Membership).where(Membership.user_id == user.id, Membership.room_id == room.id)
-        ),
-    ).rowcount
-    payload = member_payload(room.name, user.username, "left", user.username)
-    if ended:
-        outbox.add(outbox.room_subject(room.name, "member"), "member.left", payload)
-    db.session.commit()
-    return payload if ended else None
-
-
-def count_memberships(user: User) -> int:
+def count_memberships(user_id: int) -> int:
+    """Rooms the user belongs to, direct conversations left out (others open those)."""
     return db.session.execute(
-        select(func.count()).select_from(Membership).where(Membership.user_id == user.id)
+        select(func.count())
+        .select_from(Membership)
+        .join(Room, Room.id == Membership.room_id)
+        .where(Membership.user_id == user_id, Room.kind != DIRECT)
     ).scalar_one()
 
 
-def become_member(user: User, name: str, *, spend_join: bool = True) -> Room:
-    """The room `name` (created on first use) with `user` a member, within the budgets.
+def check_room_budget(user_id: int, whose: str = "You are") -> None:
+    if count_memberships(user_id) >= current_app.config["MAX_ROOMS_PER_USER"]:
+        raise RateLimited(
+            retry_after=60, message=f"{whose} in the most rooms allowed; leave one first."
+        )
 
-    A new membership is announced to the room (`member`, "joined"). A socket
-    spends the join budget only when it enters a room it is not in yet.
+
+def add_membership(user: User, room: Room, role: str, event: str, by: str | None) -> dict[str, Any]:
+    """Stage `user`'s membership and its NATS event; the caller commits. The `member` event."""
+    db.session.add(Membership(user_id=user.id, room_id=room.id, role=role))
+    db.session.flush()
+    payload = member_payload(
+        room.name, user.username, event, by, role if role != "member" else None
+    )
+    outbox.add(
+        outbox.room_subject(room.name, "member"), f"member.{event}", payload, private=room.private
+    )
+    return payload
+
+
+def create_room(
+    user: User | None, name: str, private: bool = False, topic: str | None = None
+) -> Room:
+    """A new room, its creator (if any: the admin CLI creates ownerless rooms) its owner.
+
+    `conflict` if the name is taken, by any room (even one the caller cannot see:
+    names are unique, so this is the one way a private room's name shows).
     """
-    if spend_join:
+    name = new_room_name(name)
+    topic = clean_topic(topic)
+    if user is not None:
         limits.spend("RATELIMIT_JOINS", f"user:{user.id}")
-    room = get_or_create_room(name, user)
-    if not is_member(user, room):
-        if count_memberships(user) >= current_app.config["MAX_ROOMS_PER_USER"]:
-            raise RateLimited(
-                retry_after=60, message="You are in the most rooms allowed; leave one first."
-            )
-        _announce(add_member(user, room))
+        check_room_budget(user.id)
+    room = Room(name=name, private=private, topic=topic, created_by=user.id if user else None)
+    db.session.add(room)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(f"The name #{name} is taken; choose another.") from None
+    info = room_info(room, members=1 if user else 0)
+    outbox.add(
+        outbox.room_subject(name, "updated"), "room.created", {"room": info}, private=private
+    )
+    joined = add_membership(user, room, "owner", "joined", user.username) if user else None
+    db.session.commit()
+    _announce(joined)
     return room
 
 
-def end_membership(user: User, name: str) -> None:
-    """`user` left `name` for good: the membership ends and the room is told."""
-    room = find_room(name)
-    if room is not None:
-        _announce(remove_member(user, room))
+def join_room(user: User, name: str, *, create: bool = False, spend: bool = True) -> Access:
+    """`user` is a member of `name` after this (created first when `create` and missing).
+
+    Public rooms: anyone not banned. Private rooms: members (and server admins).
+    """
+    try:
+        found = access(user, name)
+    except NotFound:
+        if not create:
+            raise
+        try:
+            create_room(user, name)
+        except Conflict:
+            raise Conflict(
+                f"The name #{normalize_room_name(name)} is taken; choose another."
+            ) from None
+        return access(user, name)
+    if found.is_member:
+        return found
+    if spend:
+        limits.spend("RATELIMIT_JOINS", f"user:{user.id}")
+    room = found.room
+    if is_banned(user.id, room):
+        raise Forbidden(f"You are banned from #{room.name}.")
+    check_room_budget(user.id)
+    try:
+        payload = add_membership(user, room, "member", "joined", user.username)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # another session of the same user joined first
+        return access(user, name)
+    _announce(payload)
+    return access(user, name)
+
+
+def leave_room(user: User, name: str, skip_sid: str | None = None) -> str:
+    """End `user`'s membership of `name`: the room and the user's other sessions are told.
+
+    The last owner of a room with other members must name another owner first.
+    """
+    found = access(user, name, lock=True)
+    found.require_member()
+    room = found.room
+    if room.kind == DIRECT:
+        raise Forbidden("A direct conversation cannot be left.")
+    if found.membership is not None and found.membership.role == "owner" and _last_owner(room):
+        if _member_count(room) > 1:
+            raise Forbidden(
+                f"You are the last owner of #{room.name}; make another member owner first."
+            )
+    ended = end_membership(user.id, room)
+    payload = member_payload(room.name, user.username, "left", user.username)
+    if ended:
+        outbox.add(
+            outbox.room_subject(room.name, "member"), "member.left", payload, private=room.private
+        )
+    db.session.commit()
+    if ended:
+        _announce(payload)
+        notify.removed(user.id, user.username, room.name, user.username, None, False, skip_sid)
+        presence.drop_user(user.username, room.name)
+    return room.name
+
+
+def end_membership(user_id: int, room: Room) -> bool:
+    """Delete a membership in the current transaction; True if there was one."""
+    # A DELETE's result is a CursorResult (it has a rowcount); execute() is typed for any statement.
+    result = cast(
+        CursorResult,
+        db.session.execute(
+            delete(Membership).where(Membership.user_id == user_id, Membership.room_id == room.id)
+        ),
+    )
+    return bool(result.rowcount)
+
+
+def delete_room(actor: User | None, name: str) -> None:
+    """Delete a room with its messages (owner or admin; `actor` None is the admin CLI).
+
+    Every member is told `removed` (reason "deleted"), NATS gets `room.deleted`.
+    """
+    if actor is None:
+        room = get_room(name)
+    else:
+        found = access(actor, name)
+        found.require(OWNER, "delete it")
+        room = found.room
+    members = db.session.execute(
+        select(User.id, User.username)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.room_id == room.id)
+    ).all()
+    by = actor.username if actor else None
+    outbox.add(
+        outbox.room_subject(room.name, "updated"),
+        "room.deleted",
+        {"room": room.name, "by": by},
+        private=room.private,
+    )
+    db.session.delete(room)
+    db.session.commit()
+    outbox.wake()
+    for user_id, username in members:
+        notify.removed(user_id, username, room.name, by, "deleted", False)
+        presence.drop_user(username, room.name)
+    notify.room_closed(room.name)
+
+
+def _last_owner(room: Room) -> bool:
+    owners = db.session.execute(
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.room_id == room.id, Membership.role == "owner")
+    ).scalar_one()
+    return owners <= 1
+
+
+def _member_count(room: Room) -> int:
+    return db.session.execute(
+        select(func.count()).select_from(Membership).where(Membership.room_id == room.id)
+    ).scalar_one()
 
 
 def _announce(payload: dict[str, Any] | None) -> None:

@@ -18,9 +18,9 @@ from chatapp.extensions import db, socketio
 from chatapp.models import User
 from chatapp.presence import local_sessions, presence_store
 from chatapp.presence.local import LocalSession
-from chatapp.schemas import HistoryQuery, RoomRef, SendMessage, parse
+from chatapp.schemas import HistoryQuery, JoinRoom, RoomRef, SendMessage, parse
 from chatapp.services import queries
-from chatapp.sockets import gate, rooms
+from chatapp.sockets import gate, rooms, team  # noqa: F401 (team: its handlers register)
 from chatapp.sockets.dispatch import acked
 from chatapp.sockets.session import authenticate, current_sid
 from chatapp.tracing import start_trace
@@ -60,6 +60,14 @@ def connect(auth: Any = None) -> None:
     session["auth_session_id"] = user.auth_session_id
     local_sessions().add(current_sid(), LocalSession(user.id, user.username, user.auth_session_id))
     gate.authenticated(current_app, current_sid())
+    try:
+        # After the presence entry: an invite committed from here on finds this
+        # session there; one committed before is in the memberships read here.
+        rooms.connected(user, current_sid())
+    except Exception:
+        db.session.rollback()
+        log.exception("subscribing a new session to its rooms failed")
+    db.session.rollback()  # end the read: no transaction held while connected
 
 
 @socketio.on("disconnect")
@@ -78,8 +86,9 @@ def disconnect(*reason: Any) -> None:
 @socketio.on("join")
 @acked
 def join(user: User, data: Any) -> dict[str, Any]:
-    """Sent by a client to join a room. Acks with room, online, users, seq, history."""
-    return rooms.join(user, current_sid(), parse(RoomRef, data).room)
+    """Sent by a client to open a room. Acks with room, online, users, seq, history, room_info."""
+    request = parse(JoinRoom, data)
+    return rooms.join(user, current_sid(), request.room, request.create)
 
 
 @socketio.on("leave")

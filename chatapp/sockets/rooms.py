@@ -12,12 +12,12 @@ from typing import Any
 from flask import current_app
 
 from chatapp import notify
-from chatapp.errors import NotInRoom
+from chatapp.extensions import socketio
 from chatapp.models import User
 from chatapp.presence import local_sessions, presence_store
 from chatapp.schemas import SendMessage, clean_message_text
-from chatapp.services import chat_commands, limits, messages, presence, queries, rooms
-from chatapp.sockets.session import socket_session, subscribe, unsubscribe
+from chatapp.services import chat_commands, limits, messages, presence, queries, room_views, rooms
+from chatapp.sockets.session import socket_session, subscribe
 
 HISTORY_ON_JOIN = 50
 
@@ -27,13 +27,16 @@ def welcome_text(room: str, username: str, online: int) -> str:
     return f"Welcome to #{room}, {username}. {people} online."
 
 
-def join(user: User, sid: str, room_name: str) -> dict[str, Any]:
-    """Join `room_name` (created on first join) with socket `sid`: the `join` ack body."""
+def join(user: User, sid: str, room_name: str, create: bool = False) -> dict[str, Any]:
+    """Open `room_name` with socket `sid` (becoming a member if need be): the `join` ack body.
+
+    With `create`, a room nobody has made yet is created (public, the user its owner).
+    """
     name = rooms.normalize_room_name(room_name)
     session = socket_session(sid)
     # Every join answers with a page of history, a repeated one included.
     limits.spend("RATELIMIT_HISTORY", f"user:{user.id}", cost=HISTORY_ON_JOIN)
-    room = rooms.become_member(user, name, spend_join=name not in session.rooms)
+    room = rooms.join_room(user, name, create=create, spend=name not in session.rooms).room
     change = presence_store().join(sid, user.username, name)
     session.rooms[name] = room.id
     # Announced before this socket subscribes, so it does not hear its own
@@ -51,22 +54,24 @@ def join(user: User, sid: str, room_name: str) -> dict[str, Any]:
         # Per-room seqs are gap-free, so the newest message's seq is the room's.
         "seq": history[-1]["seq"] if history else 0,
         "history": history,
+        "room_info": room_views.room_info(room, viewer=user.id),
     }
 
 
 def leave(user: User, sid: str, room_name: str) -> dict[str, Any]:
-    """Leave `room_name`; the membership ends once the user has no session left in it."""
-    name = rooms.normalize_room_name(room_name)
-    session = socket_session(sid)
-    if name not in session.rooms:
-        raise NotInRoom(f"You are not in #{name}.")
-    session.rooms.pop(name, None)
-    unsubscribe(sid, name)
-    change = presence_store().leave(sid, name)
-    presence.announce(change, "leave")
-    if change.changed:
-        rooms.end_membership(user, name)
+    """Leave `room_name` for good: the membership ends, on every session of the user."""
+    socket_session(sid)
+    name = rooms.leave_room(user, room_name, skip_sid=sid)
     return {"room": name}
+
+
+def connected(user: User, sid: str) -> None:
+    """A new session receives the user's rooms, and is told which they are (`rooms`)."""
+    subscribe(sid, notify.user_room(user.id))
+    listed = room_views.memberships(user)
+    for membership in listed:
+        subscribe(sid, membership["name"])
+    socketio.emit("rooms", {"rooms": listed}, to=sid)
 
 
 def disconnect(sid: str) -> None:
@@ -82,12 +87,15 @@ def disconnect(sid: str) -> None:
     presence_store().disconnect(sid, session.username)
 
 
-def joined_room(sid: str, room_name: str) -> rooms.RoomKey:
-    """The room `room_name`, which socket `sid` must have joined (no query)."""
+def joined_room(user: User, sid: str, room_name: str) -> rooms.RoomKey:
+    """The room `room_name` of which the user is a member: no query once this socket joined it.
+
+    The id a socket remembers is only a hint: the send checks the membership.
+    """
     name = rooms.normalize_room_name(room_name)
     room_id = socket_session(sid).rooms.get(name)
     if room_id is None:
-        raise NotInRoom(f"You are not in #{name}; join it first.")
+        return rooms.RoomKey(rooms.get_member_room(user, name).id, name)
     return rooms.RoomKey(room_id, name)
 
 
@@ -97,6 +105,6 @@ def send(user: User, sid: str, data: SendMessage) -> dict[str, Any]:
     answer = chat_commands.answer(user, data.room, text)
     if answer is not None:
         return answer
-    room = joined_room(sid, data.room)
+    room = joined_room(user, sid, data.room)
     payload, _ = messages.send_message(user, room, chat_commands.unescape(text), data.client_id)
     return {"message": payload}

@@ -16,9 +16,9 @@ def test_lists_my_memberships_by_name_with_seqs(app, connect):
     alice = connect("alice")
     bob = connect("bob")
     for room in ("zeta", "alpha", "mid"):
-        assert ack(alice, "join", {"room": room})["ok"]
-    assert ack(bob, "join", {"room": "bobs"})["ok"]
-    assert ack(bob, "join", {"room": "alpha"})["ok"]
+        assert ack(alice, "join", {"room": room, "create": True})["ok"]
+    assert ack(bob, "join", {"room": "bobs", "create": True})["ok"]
+    assert ack(bob, "join", {"room": "alpha", "create": True})["ok"]
     for text in ("one", "two"):
         assert ack(bob, "send", {"room": "alpha", "text": text})["ok"]
     assert ack(alice, "send", {"room": "zeta", "text": "z"})["ok"]

@@ -15,7 +15,7 @@ def test_rest_requires_login(client):
 def test_post_message_is_stored_broadcast_and_idempotent(alice_http, connect):
     sock, http = alice_http
     bob = connect("bob")
-    ack(bob, "join", {"room": "general"})
+    ack(bob, "join", {"room": "general", "create": True})
     drain(bob)
     body = {"text": "over http", "client_id": "h1"}
     first = http.post("/api/rooms/general/messages", json=body)
@@ -43,7 +43,7 @@ def test_post_message_applies_the_socket_rules(alice_http):
 
 def test_post_to_a_room_one_is_not_a_member_of(alice_http, connect):
     bob = connect("bob")
-    ack(bob, "join", {"room": "private"})
+    ack(bob, "join", {"room": "private", "create": True})
     _, http = alice_http
     response = http.post("/api/rooms/private/messages", json={"text": "hi"})
     assert_error(response, 403, "not_in_room")
@@ -51,7 +51,7 @@ def test_post_to_a_room_one_is_not_a_member_of(alice_http, connect):
 
 def test_join_over_http_then_post(connect, app):
     bob = connect("bob")
-    ack(bob, "join", {"room": "ops"})
+    ack(bob, "join", {"room": "ops", "create": True})
     drain(bob)
     http = app.test_client()
     body = {"username": "script", "password": "correct horse"}
@@ -59,7 +59,7 @@ def test_join_over_http_then_post(connect, app):
     token = http.post("/api/auth/login", json=body).get_json()["token"]
     headers = {"Authorization": f"Bearer {token}"}
     scripted = app.test_client()
-    joined = scripted.post("/api/rooms/ops/join", headers=headers)
+    joined = scripted.post("/api/rooms/ops/join", json={"create": True}, headers=headers)
     assert joined.get_json() == {"room": "ops", "seq": 0}
     posted = scripted.post("/api/rooms/ops/messages", json={"text": "deploy done"}, headers=headers)
     assert posted.status_code == 201
@@ -93,8 +93,8 @@ def test_room_messages_bad_queries(alice_http, query):
 def test_rooms_list_with_online_counts(alice_http, connect):
     _, http = alice_http
     bob = connect("bob")
-    ack(bob, "join", {"room": "general"})
-    ack(bob, "join", {"room": "quiet"})
+    ack(bob, "join", {"room": "general", "create": True})
+    ack(bob, "join", {"room": "quiet", "create": True})
     body = http.get("/api/rooms").get_json()
     assert [(r["name"], r["online"]) for r in body["rooms"]] == [("general", 2), ("quiet", 1)]
     assert all(r["created"].endswith("Z") for r in body["rooms"])
@@ -105,8 +105,8 @@ def test_rooms_list_with_online_counts(alice_http, connect):
 def test_me_messages_match_the_commands(alice_http, connect):
     sock, http = alice_http
     bob = connect("bob")
-    ack(bob, "join", {"room": "general"})
-    ack(sock, "join", {"room": "side"})
+    ack(bob, "join", {"room": "general", "create": True})
+    ack(sock, "join", {"room": "side", "create": True})
     ack(sock, "send", {"room": "general", "text": "a1"})
     ack(bob, "send", {"room": "general", "text": "b1"})
     ack(sock, "send", {"room": "side", "text": "a2"})

@@ -16,7 +16,7 @@ TRAILING = ["x\n", "x\r", "x\n\n", "\nx", "x\x0b", "x\u2028"]
 @pytest.mark.parametrize("room", TRAILING)
 def test_socket_join_refuses_room_names_with_line_breaks(connect, room):
     alice = connect("alice")
-    reply = ack(alice, "join", {"room": room})
+    reply = ack(alice, "join", {"room": room, "create": True})
     assert reply["ok"] is False
     assert reply["error"]["code"] == "bad_request"
 
@@ -44,7 +44,7 @@ def test_no_room_is_stored_for_a_refused_name(app, client, auth):
 @pytest.mark.parametrize("client_id", ["abc\n", "abc\r\n", "\nabc"])
 def test_client_ids_with_line_breaks_are_refused(connect, client_id):
     alice = connect("alice")
-    assert ack(alice, "join", {"room": "general"})["ok"]
+    assert ack(alice, "join", {"room": "general", "create": True})["ok"]
     reply = ack(alice, "send", {"room": "general", "text": "hi", "client_id": client_id})
     assert reply["ok"] is False
     assert reply["error"]["code"] == "bad_request"

@@ -49,7 +49,7 @@ def test_tail_prints_events_live(nats_server, tmp_path):
     try:
         assert "listening" in tail.stderr.readline()  # subscribed before anything is sent
         client = ChatClient(server.url, login(server.url, "alice")).connect()
-        client.call("join", {"room": "tailed"})
+        client.call("join", {"room": "tailed", "create": True})
         sent = [client.call("send", {"room": "tailed", "text": t})["message"] for t in ("a", "b")]
         client.close()
         out, _ = tail.communicate(timeout=30)

@@ -104,7 +104,9 @@ def test_reconnects_prints_missed_messages_once_and_resends_unsent(serve, tmp_pa
     bob.wait_event(lambda e: e["event"] == "joined")
     token = login(other.url, "alice")
     headers = {"Authorization": f"Bearer {token}"}
-    requests.post(f"{other.url}/api/rooms/ops/join", headers=headers, timeout=5)
+    requests.post(
+        f"{other.url}/api/rooms/ops/join", json={"create": True}, headers=headers, timeout=5
+    )
     requests.post(
         f"{other.url}/api/rooms/ops/messages",
         json={"text": "before"},

@@ -48,7 +48,9 @@ def stored(server, username):
 
 def post_as_bob(server, room, text):
     headers = {"Authorization": f"Bearer {login(server.url, 'bob')}"}
-    requests.post(f"{server.url}/api/rooms/{room}/join", headers=headers, timeout=10)
+    requests.post(
+        f"{server.url}/api/rooms/{room}/join", json={"create": True}, headers=headers, timeout=10
+    )
     requests.post(
         f"{server.url}/api/rooms/{room}/messages", json={"text": text}, headers=headers, timeout=10
     )

@@ -31,7 +31,12 @@ def test_incoming_messages_do_not_garble_the_line_being_typed(tmp_path):
         term.wait_for_text("#general> half typed")
         token = login(server.url, "bob")
         headers = {"Authorization": f"Bearer {token}"}
-        requests.post(f"{server.url}/api/rooms/general/join", headers=headers, timeout=5)
+        requests.post(
+            f"{server.url}/api/rooms/general/join",
+            json={"create": True},
+            headers=headers,
+            timeout=5,
+        )
         requests.post(
             f"{server.url}/api/rooms/general/messages",
             headers=headers,

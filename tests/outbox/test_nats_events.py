@@ -23,7 +23,7 @@ def stored_messages(tmp_path):
 def send_many(server, count, rooms=("alpha", "beta", "gamma"), username="alice"):
     client = ChatClient(server.url, login(server.url, username)).connect()
     for room in rooms:
-        assert client.call("join", {"room": room})["ok"]
+        assert client.call("join", {"room": room, "create": True})["ok"]
     acks = []
     for n in range(count):
         reply = client.call("send", {"room": rooms[n % len(rooms)], "text": f"m{n}"})
@@ -70,7 +70,9 @@ def test_trace_id_of_a_rest_send_reaches_the_event(nats_server, chat_server):
     server = chat_server(NATS_URL=nats_server.url)
     token = login(server.url, "alice")
     headers = {"Authorization": f"Bearer {token}", "X-Request-ID": "trace-abc-123456"}
-    requests.post(f"{server.url}/api/rooms/ops/join", headers=headers, timeout=5)
+    requests.post(
+        f"{server.url}/api/rooms/ops/join", json={"create": True}, headers=headers, timeout=5
+    )
     reply = requests.post(
         f"{server.url}/api/rooms/ops/messages", json={"text": "hi"}, headers=headers, timeout=5
     )
@@ -337,7 +339,9 @@ def test_memberships_are_published_joins_over_rest_included(nats_server, chat_se
     server = chat_server(NATS_URL=nats_server.url)
     token = login(server.url, "scripter")
     headers = {"Authorization": f"Bearer {token}"}
-    joined = requests.post(server.url + "/api/rooms/ops/join", headers=headers, timeout=10)
+    joined = requests.post(
+        server.url + "/api/rooms/ops/join", json={"create": True}, headers=headers, timeout=10
+    )
     assert joined.status_code == 200
 
     def member_events():

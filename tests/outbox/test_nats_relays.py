@@ -23,7 +23,7 @@ def count_messages(database_url):
 
 def sender(server, username, room, count, acks):
     client = ChatClient(server.url, login(server.url, username)).connect()
-    client.call("join", {"room": room})
+    client.call("join", {"room": room, "create": True})
     for n in range(count):
         reply = client.call("send", {"room": room, "text": f"{username} {n}"}, timeout=20)
         if reply and reply.get("ok"):

@@ -63,8 +63,8 @@ def test_clients_chat_through_nginx_over_tls_websocket_and_long_polling(site):
         url, auth={"token": login(http, url, "bob")}, transports=["polling"], wait_timeout=10
     )
     try:
-        assert alice.call("join", {"room": "general"}, timeout=10)["ok"]
-        assert bob.call("join", {"room": "general"}, timeout=10)["online"] == 2
+        assert alice.call("join", {"room": "general", "create": True}, timeout=10)["ok"]
+        assert bob.call("join", {"room": "general", "create": True}, timeout=10)["online"] == 2
         for n in range(5):
             assert alice.call("send", {"room": "general", "text": f"over TLS {n}"}, timeout=10)[
                 "ok"

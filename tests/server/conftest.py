@@ -120,7 +120,7 @@ def locked(serve):
         server = serve(SQLITE_BUSY_TIMEOUT=busy_timeout)
         alice = ChatClient(server.url, login(server.url, "alice")).connect()
         opened.append(alice)
-        assert alice.call("join", {"room": "general"})["ok"]
+        assert alice.call("join", {"room": "general", "create": True})["ok"]
         return server, alice, hold_write_lock(server.database)
 
     yield start

@@ -110,7 +110,7 @@ def test_unauthenticated_sockets_cannot_hold_every_slot(server):
     squatters = [raw_websocket(server, f"127.0.0.{2 + i // 3}") for i in range(8)]
     assert all(closed_by_server(ws, within=15) for ws in squatters)
     client = ChatClient(server.url, login(server.url, "latecomer")).connect()
-    assert client.call("join", {"room": "general"})["ok"]
+    assert client.call("join", {"room": "general", "create": True})["ok"]
     client.close()
 
 
@@ -224,7 +224,7 @@ def test_protocol_garbage_is_one_warning_not_a_traceback_per_frame(server):
             closed_by_server(ws, within=5)
     # The server still serves, and wrote a few lines, not a page per frame.
     client = ChatClient(server.url, login(server.url, "after-garbage")).connect()
-    assert client.call("join", {"room": "general"})["ok"]
+    assert client.call("join", {"room": "general", "create": True})["ok"]
     client.close()
     written = log.read_text()[before:]
     assert "Traceback" not in written

@@ -22,7 +22,7 @@ def test_sends_fail_cleanly_while_the_database_is_down_and_recover(postgres, tmp
     server = ServerProcess(env, log_path=tmp_path / "server.log").start()
     try:
         client = ChatClient(server.url, login(server.url, "alice")).connect()
-        client.call("join", {"room": "general"})
+        client.call("join", {"room": "general", "create": True})
         assert client.call("send", {"room": "general", "text": "before"})["ok"]
 
         postgres.stop()

@@ -29,8 +29,8 @@ def test_redis_restart_sends_acked_delivery_resumes_presence_returns(tmp_path):
         alice = ChatClient(a.url, login(a.url, "alice")).connect()
         bob = ChatClient(b.url, login(b.url, "bob")).connect()
         clients += [alice, bob]
-        alice.call("join", {"room": "ops"})
-        bob.call("join", {"room": "ops"})
+        alice.call("join", {"room": "ops", "create": True})
+        bob.call("join", {"room": "ops", "create": True})
         first = alice.call("send", {"room": "ops", "text": "before"})["message"]
         bob.wait_for("message", lambda m: m["id"] == first["id"])
 

@@ -13,8 +13,8 @@ def test_chat_through_gunicorn(gunicorn):
     url, process, home = gunicorn
     alice = ChatClient(url, login(url, "alice")).connect()
     bob = ChatClient(url, login(url, "bob")).connect()
-    alice.call("join", {"room": "general"})
-    bob.call("join", {"room": "general"})
+    alice.call("join", {"room": "general", "create": True})
+    bob.call("join", {"room": "general", "create": True})
     sent = alice.call("send", {"room": "general", "text": "via gunicorn"})
     assert sent["ok"]
     assert bob.wait_for("message", lambda m: m["id"] == sent["message"]["id"])

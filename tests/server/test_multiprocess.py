@@ -43,8 +43,8 @@ def test_clients_of_two_processes_chat_and_share_presence(servers, clients):
     room = name("r")
     alice_name, bob_name = name("alice"), name("bob")
     alice, bob = clients(a, alice_name), clients(b, bob_name)
-    assert alice.call("join", {"room": room})["online"] == 1
-    joined = bob.call("join", {"room": room})
+    assert alice.call("join", {"room": room, "create": True})["online"] == 1
+    joined = bob.call("join", {"room": room, "create": True})
     assert joined["online"] == 2  # bob's process sees alice, who is on the other one
     assert joined["users"] == sorted([alice_name, bob_name])
     alice.wait_for("presence", lambda e: e["event"] == "join" and e["online"] == 2)
@@ -61,8 +61,8 @@ def test_a_killed_process_sessions_vanish_within_60_seconds(fresh_servers, clien
     alice = clients(a, name("alice"))
     carol_name = name("carol")
     carol = clients(b, carol_name)
-    alice.call("join", {"room": room})
-    assert carol.call("join", {"room": room})["online"] == 2
+    alice.call("join", {"room": room, "create": True})
+    assert carol.call("join", {"room": room, "create": True})["online"] == 2
     b.kill()  # SIGKILL: no disconnect handler runs, nothing is cleaned up
     left = alice.wait_for(
         "presence", lambda e: e["event"] == "leave" and e["user"] == carol_name, timeout=60
@@ -77,8 +77,8 @@ def test_reconnecting_client_resumes_with_no_gap_and_no_duplicate(fresh_servers,
     alice = clients(a, name("alice"))
     bob_token = login(b.url, name("bob"))
     bob = clients(b, None, token=bob_token)
-    alice.call("join", {"room": room})
-    bob.call("join", {"room": room})
+    alice.call("join", {"room": room, "create": True})
+    bob.call("join", {"room": room, "create": True})
     for n in range(3):
         alice.call("send", {"room": room, "text": f"live {n}"})
     bob.wait_for("message", lambda m: m["seq"] == 3)
@@ -87,7 +87,7 @@ def test_reconnecting_client_resumes_with_no_gap_and_no_duplicate(fresh_servers,
         assert alice.call("send", {"room": room, "text": f"missed {n}"})["ok"]
     seen = [m["seq"] for m in bob.received("message")]
     again = clients(a, None, token=bob_token)  # the client reconnects to the surviving process
-    rejoin = again.call("join", {"room": room})
+    rejoin = again.call("join", {"room": room, "create": True})
     resumed = again.call("history", {"room": room, "after_seq": max(seen)})
     assert resumed["ok"] and rejoin["seq"] == 6
     everything = seen + [m["seq"] for m in resumed["messages"]]
@@ -100,7 +100,9 @@ def test_rate_limits_are_shared_between_processes(servers, clients):
     user = name("limited")
     token = login(a.url, user)
     on_a, on_b = clients(a, None, token=token), clients(b, None, token=token)
-    replies = [(on_a if n % 2 else on_b).call("join", {"room": f"j{n}"}) for n in range(6)]
+    replies = [
+        (on_a if n % 2 else on_b).call("join", {"room": f"j{n}", "create": True}) for n in range(6)
+    ]
     assert [r["ok"] for r in replies] == [True] * 5 + [False]
     assert replies[-1]["error"]["code"] == "rate_limited"
 

@@ -40,7 +40,7 @@ def test_metrics_count_messages_events_requests_and_refusals(make_app):
         ),
     }
     sock = socketio.test_client(app, flask_test_client=client)
-    ack(sock, "join", {"room": "general"})
+    ack(sock, "join", {"room": "general", "create": True})
     for n in range(3):
         ack(sock, "send", {"room": "general", "text": f"m{n}"})
     assert sample(client, "chatapp_messages_stored_total") == before["stored"] + 2
@@ -86,7 +86,7 @@ def test_requests_and_socket_events_are_logged_with_trace_ids_and_no_secrets(app
         "/api/auth/login", json=body, headers={"X-Request-ID": "login-trace-0001"}
     ).get_json()["token"]
     sock = socketio.test_client(app, flask_test_client=client)
-    reply = sock.emit("join", {"room": "general"}, callback=True)
+    reply = sock.emit("join", {"room": "general", "create": True}, callback=True)
     everything = json.dumps(captured)
     assert secret not in everything and token not in everything
     login = next(e for e in captured if e.get("path") == "/api/auth/login")

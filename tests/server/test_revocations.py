@@ -31,7 +31,7 @@ def test_a_logout_on_another_process_ends_the_socket_at_once(servers):
     a, b = servers
     token = login(a.url, "roamer")
     alice = ChatClient(a.url, token).connect()
-    assert alice.call("join", {"room": "general"})["ok"]
+    assert alice.call("join", {"room": "general", "create": True})["ok"]
     out = requests.post(
         b.url + "/api/auth/logout", headers={"Authorization": f"Bearer {token}"}, timeout=10
     )

@@ -56,7 +56,7 @@ def test_serve_exits_cleanly_on_sigterm_even_with_clients_connected(serve):
 
     server = serve(**SERVER_SETTINGS)  # its own: this test stops it
     client = ChatClient(server.url, login(server.url, "stayer")).connect()
-    client.call("join", {"room": "general"})
+    client.call("join", {"room": "general", "create": True})
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(15) == 0  # not held open by the websocket
     wait_for(lambda: not client.sio.connected, 10, 0.05, "the client to be disconnected")

@@ -17,7 +17,7 @@ from tests.helpers.sockets import ack, drain
 def alice(connect):
     """alice's socket in #general, with nothing received yet."""
     sock = connect("alice")
-    assert ack(sock, "join", {"room": "general"})["ok"]
+    assert ack(sock, "join", {"room": "general", "create": True})["ok"]
     drain(sock)
     return sock
 
@@ -32,8 +32,8 @@ def room(connect):
         connect("carol"),
     )
     for sock in (alice1, alice2, bob):
-        assert ack(sock, "join", {"room": "general"})["ok"]
-    assert ack(carol, "join", {"room": "other"})["ok"]
+        assert ack(sock, "join", {"room": "general", "create": True})["ok"]
+    assert ack(carol, "join", {"room": "other", "create": True})["ok"]
     drain(alice1, alice2, bob, carol)
     return alice1, alice2, bob, carol
 
@@ -43,8 +43,8 @@ def chat(connect):
     """alice and bob in #general with 3 messages; alice alone in #side with 2."""
     alice, bob = connect("alice"), connect("bob")
     for sock in (alice, bob):
-        ack(sock, "join", {"room": "general"})
-    ack(alice, "join", {"room": "side"})
+        ack(sock, "join", {"room": "general", "create": True})
+    ack(alice, "join", {"room": "side", "create": True})
     for sock, room_name, text in [
         (alice, "general", "g1"),
         (bob, "general", "g2"),
@@ -106,7 +106,7 @@ def fuzz_app(tmp_path_factory):
     http.post("/api/auth/register", json=body)
     token = http.post("/api/auth/login", json=body).get_json()["token"]
     sock = socketio.test_client(app, flask_test_client=http)
-    sock.emit("join", {"room": "general"}, callback=True)
+    sock.emit("join", {"room": "general", "create": True}, callback=True)
     yield app, http, sock, token
     sock.disconnect()
     with app.app_context():
@@ -120,7 +120,7 @@ def bystander(server):
     A user per test: the message budget is per user.
     """
     client = ChatClient(server.url, login(server.url, f"by{uuid.uuid4().hex[:8]}")).connect()
-    assert client.call("join", {"room": "lobby"})["ok"]
+    assert client.call("join", {"room": "lobby", "create": True})["ok"]
     yield client
     client.close()
 

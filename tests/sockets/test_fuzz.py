@@ -162,7 +162,7 @@ def test_send_any_text_to_a_joined_room(fuzz_app, text, client_id):
     _, _, sock, _ = fuzz_app
     # Earlier properties may have sent `leave`; without this the texts would
     # all stop at not_in_room and never reach the database.
-    assert sock.emit("join", {"room": "general"}, callback=True)["ok"]
+    assert sock.emit("join", {"room": "general", "create": True}, callback=True)["ok"]
     data = {"room": "general", "text": text}
     if client_id is not None:
         data["client_id"] = client_id
@@ -180,4 +180,4 @@ def test_history_and_join_with_hostile_fields(fuzz_app, room, before, after, lim
             callback=True,
         )
     )
-    check_ack(sock.emit("join", {"room": room}, callback=True))
+    check_ack(sock.emit("join", {"room": room, "create": True}, callback=True))

@@ -87,7 +87,7 @@ def test_ten_thousand_joins_from_one_user_are_cut_off(server, bystander, raw_soc
     refused = 0
     for n in range(10_000):
         try:
-            reply = raw.call(n, "join", {"room": f"r{n}"})
+            reply = raw.call(n, "join", {"room": f"r{n}", "create": True})
         except (websocket.WebSocketException, ConnectionError, OSError):
             break
         refused += not reply["ok"]
@@ -99,7 +99,7 @@ def test_ten_thousand_joins_from_one_user_are_cut_off(server, bystander, raw_soc
 
 def test_a_message_flood_is_cut_off(server, bystander, raw_socket):
     raw = raw_socket(login(server.url, "flooder"))
-    assert raw.call(0, "join", {"room": "lobby"})["ok"]
+    assert raw.call(0, "join", {"room": "lobby", "create": True})["ok"]
     for n in range(1, 5_000):
         try:
             raw.ws.send(f"42{n}" + json.dumps(["send", {"room": "lobby", "text": f"f{n}"}]))
@@ -135,7 +135,7 @@ def test_a_client_that_never_reads(server, bystander, raw_socket):
     """Requests answered into a socket nobody reads: only that socket stalls."""
     token = login(server.url, "sleeper")
     raw = raw_socket(token)
-    raw.call(0, "join", {"room": "lobby"})
+    raw.call(0, "join", {"room": "lobby", "create": True})
     raw.ws.sock.setsockopt(pysocket.SOL_SOCKET, pysocket.SO_RCVBUF, 4096)
     big = {"room": "lobby", "limit": 100}
     for n in range(1, 2000):

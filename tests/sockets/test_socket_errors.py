@@ -24,7 +24,7 @@ def test_unauthenticated_connect_is_refused(app):
     "name", ["", "a" * 65, "has space", "dots.not.allowed", "émoji", "../x", "#general", None, 7]
 )
 def test_bad_room_names(alice, name):
-    assert error_code(ack(alice, "join", {"room": name})) == "bad_request"
+    assert error_code(ack(alice, "join", {"room": name, "create": True})) == "bad_request"
 
 
 @pytest.mark.parametrize(
@@ -35,7 +35,10 @@ def test_malformed_join_payloads(alice, data):
 
 
 def test_two_payload_arguments_are_refused(alice):
-    assert error_code(ack(alice, "join", {"room": "a"}, {"room": "b"})) == "bad_request"
+    assert (
+        error_code(ack(alice, "join", {"room": "a", "create": True}, {"room": "b"}))
+        == "bad_request"
+    )
 
 
 @pytest.mark.parametrize(
@@ -71,7 +74,7 @@ def test_maximum_length_is_configurable(make_app, database_url):
     client.post("/api/auth/register", json={"username": "alice", "password": "correct horse"})
     client.post("/api/auth/login", json={"username": "alice", "password": "correct horse"})
     sock = socketio.test_client(app, flask_test_client=client)
-    ack(sock, "join", {"room": "general"})
+    ack(sock, "join", {"room": "general", "create": True})
     assert error_code(ack(sock, "send", {"room": "general", "text": "x" * 11})) == "too_long"
     sock.disconnect()
 
@@ -84,7 +87,7 @@ def test_bad_client_ids(alice, client_id):
 
 def test_sending_to_a_room_not_joined(alice, connect):
     bob = connect("bob")
-    ack(bob, "join", {"room": "elsewhere"})
+    ack(bob, "join", {"room": "elsewhere", "create": True})
     assert error_code(ack(alice, "send", {"room": "elsewhere", "text": "hi"})) == "not_in_room"
     assert error_code(ack(alice, "send", {"room": "nowhere", "text": "hi"})) == "not_in_room"
     assert received(bob, "message") == []
@@ -92,7 +95,7 @@ def test_sending_to_a_room_not_joined(alice, connect):
 
 def test_history_of_a_room_one_is_not_a_member_of(alice, connect):
     bob = connect("bob")
-    ack(bob, "join", {"room": "secret"})
+    ack(bob, "join", {"room": "secret", "create": True})
     ack(bob, "send", {"room": "secret", "text": "hidden"})
     assert error_code(ack(alice, "history", {"room": "secret"})) == "not_in_room"
     assert error_code(ack(alice, "history", {"room": "missing"})) == "not_found"
@@ -117,7 +120,7 @@ def test_bad_history_queries(alice, query):
 
 def test_unknown_command_is_not_posted(app, alice, connect):
     bob = connect("bob")
-    ack(bob, "join", {"room": "general"})
+    ack(bob, "join", {"room": "general", "create": True})
     drain(alice, bob)
     reply = ack(alice, "send", {"room": "general", "text": "#nope do it"})
     assert error_code(reply) == "unknown_command"
@@ -195,7 +198,7 @@ def test_listening_sockets_of_a_revoked_login_are_swept(app, connect, alice):
         end_revoked_logins()
     assert not alice.is_connected()
     assert bob.is_connected()
-    assert ack(bob, "join", {"room": "general"})["ok"]
+    assert ack(bob, "join", {"room": "general", "create": True})["ok"]
 
 
 def test_database_errors_become_unavailable_not_ok(app, alice, monkeypatch):

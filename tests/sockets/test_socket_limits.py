@@ -18,7 +18,7 @@ def test_message_budget_per_user(limited):
     connect = limited(RATELIMIT_MESSAGES="3 per 10 seconds")
     alice1, alice2, bob = connect("alice"), connect("alice"), connect("bob")
     for sock in (alice1, alice2, bob):
-        ack(sock, "join", {"room": "general"})
+        ack(sock, "join", {"room": "general", "create": True})
     for n in range(3):
         assert ack(alice1, "send", {"room": "general", "text": f"m{n}"})["ok"]
     # The budget is the user's, not the socket's.
@@ -29,7 +29,7 @@ def test_message_budget_per_user(limited):
 def test_retries_of_a_stored_message_are_answered_even_over_budget(limited):
     connect = limited(RATELIMIT_MESSAGES="2 per 10 seconds")
     alice = connect()
-    ack(alice, "join", {"room": "general"})
+    ack(alice, "join", {"room": "general", "create": True})
     first = ack(alice, "send", {"room": "general", "text": "hi", "client_id": "c1"})
     for _ in range(3):  # the third is past the budget, and still answered
         assert ack(alice, "send", {"room": "general", "text": "hi", "client_id": "c1"}) == first
@@ -39,7 +39,7 @@ def test_retries_of_a_stored_message_are_answered_even_over_budget(limited):
 def test_a_refused_send_stores_nothing_and_gives_its_seq_back(limited):
     connect = limited(RATELIMIT_MESSAGES="2 per 10 seconds")
     alice = connect()
-    ack(alice, "join", {"room": "general"})
+    ack(alice, "join", {"room": "general", "create": True})
     for n in range(2):
         assert ack(alice, "send", {"room": "general", "text": f"m{n}", "client_id": f"c{n}"})["ok"]
     for _ in range(2):  # the refused client_id stays unused: its retry is refused too
@@ -52,21 +52,21 @@ def test_a_refused_send_stores_nothing_and_gives_its_seq_back(limited):
 def test_join_budget_per_user(limited):
     connect = limited(RATELIMIT_JOINS="2 per minute")
     alice = connect()
-    assert ack(alice, "join", {"room": "a"})["ok"]
-    assert ack(alice, "join", {"room": "b"})["ok"]
-    refusal(ack(alice, "join", {"room": "c"}))
+    assert ack(alice, "join", {"room": "a", "create": True})["ok"]
+    assert ack(alice, "join", {"room": "b", "create": True})["ok"]
+    refusal(ack(alice, "join", {"room": "c", "create": True}))
     # Re-joining a room this session is already in costs nothing.
-    assert ack(alice, "join", {"room": "a"})["ok"]
+    assert ack(alice, "join", {"room": "a", "create": True})["ok"]
 
 
 def test_rooms_per_user_cap(limited):
     connect = limited(MAX_ROOMS_PER_USER=2)
     alice = connect()
-    ack(alice, "join", {"room": "a"})
-    ack(alice, "join", {"room": "b"})
-    refusal(ack(alice, "join", {"room": "c"}))
+    ack(alice, "join", {"room": "a", "create": True})
+    ack(alice, "join", {"room": "b", "create": True})
+    refusal(ack(alice, "join", {"room": "c", "create": True}))
     ack(alice, "leave", {"room": "a"})
-    assert ack(alice, "join", {"room": "c"})["ok"]
+    assert ack(alice, "join", {"room": "c", "create": True})["ok"]
 
 
 def test_sessions_per_user_cap(limited):
@@ -84,7 +84,7 @@ def test_a_flooding_socket_is_disconnected(limited):
     connect = limited(RATELIMIT_MESSAGES="2 per minute", RATELIMIT_FLOOD="5 per minute")
     alice, bob = connect("alice"), connect("bob")
     for sock in (alice, bob):
-        ack(sock, "join", {"room": "general"})
+        ack(sock, "join", {"room": "general", "create": True})
     replies = []
     for n in range(20):
         if not alice.is_connected():
@@ -101,6 +101,6 @@ def test_ratelimit_enabled_false_turns_socket_limits_off(limited):
     )
     alice = connect()
     for room in ("a", "b", "c"):
-        assert ack(alice, "join", {"room": room})["ok"]
+        assert ack(alice, "join", {"room": room, "create": True})["ok"]
     for n in range(5):
         assert ack(alice, "send", {"room": "a", "text": f"m{n}"})["ok"]

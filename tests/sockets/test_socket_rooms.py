@@ -9,7 +9,7 @@ from tests.helpers.sockets import ack, drain, received
 
 def test_first_join_creates_the_room_and_welcomes(connect):
     alice = connect("alice")
-    reply = ack(alice, "join", {"room": "General"})
+    reply = ack(alice, "join", {"room": "General", "create": True})
     assert reply == {
         "ok": True,
         "room": "general",
@@ -28,9 +28,9 @@ def test_first_join_creates_the_room_and_welcomes(connect):
 
 def test_join_announces_presence_to_the_others_only(connect):
     alice, bob, carol = connect("alice"), connect("bob"), connect("carol")
-    ack(alice, "join", {"room": "general"})
+    ack(alice, "join", {"room": "general", "create": True})
     drain(alice)
-    reply = ack(bob, "join", {"room": "general"})
+    reply = ack(bob, "join", {"room": "general", "create": True})
     assert reply["online"] == 2 and reply["users"] == ["alice", "bob"]
     assert received(alice, "presence") == [
         {"room": "general", "online": 2, "users": ["alice", "bob"], "event": "join", "user": "bob"}
@@ -43,11 +43,11 @@ def test_join_announces_presence_to_the_others_only(connect):
 
 def test_a_second_session_is_counted_once_and_announced_never(connect):
     alice1, bob = connect("alice"), connect("bob")
-    ack(alice1, "join", {"room": "general"})
-    ack(bob, "join", {"room": "general"})
+    ack(alice1, "join", {"room": "general", "create": True})
+    ack(bob, "join", {"room": "general", "create": True})
     drain(alice1, bob)
     alice2 = connect("alice")
-    reply = ack(alice2, "join", {"room": "general"})
+    reply = ack(alice2, "join", {"room": "general", "create": True})
     assert reply["online"] == 2 and reply["users"] == ["alice", "bob"]
     assert received(bob, "presence") == []
     assert received(alice1, "presence") == []
@@ -55,8 +55,8 @@ def test_a_second_session_is_counted_once_and_announced_never(connect):
 
 def test_join_twice_in_one_session_is_harmless(connect):
     alice = connect("alice")
-    ack(alice, "join", {"room": "general"})
-    again = ack(alice, "join", {"room": "general"})
+    ack(alice, "join", {"room": "general", "create": True})
+    again = ack(alice, "join", {"room": "general", "create": True})
     assert again["ok"] and again["online"] == 1
 
 
@@ -152,18 +152,18 @@ def test_rejoin_after_leaving_announces_again(room):
     ack(alice1, "leave", {"room": "general"})
     ack(alice2, "leave", {"room": "general"})
     drain(bob)
-    ack(alice1, "join", {"room": "general"})
+    ack(alice1, "join", {"room": "general", "create": True})
     [event] = received(bob, "presence")
     assert (event["event"], event["user"], event["online"]) == ("join", "alice", 2)
 
 
 def test_join_returns_the_last_50_messages_oldest_first(connect):
     alice = connect("alice")
-    ack(alice, "join", {"room": "general"})
+    ack(alice, "join", {"room": "general", "create": True})
     for n in range(60):
         ack(alice, "send", {"room": "general", "text": f"m{n}"})
     bob = connect("bob")
-    reply = ack(bob, "join", {"room": "general"})
+    reply = ack(bob, "join", {"room": "general", "create": True})
     assert reply["seq"] == 60
     assert [m["seq"] for m in reply["history"]] == list(range(11, 61))
     assert reply["history"][-1]["text"] == "m59"
@@ -172,7 +172,7 @@ def test_join_returns_the_last_50_messages_oldest_first(connect):
 def test_token_authenticated_socket(connect):
     sock = connect("alice", token=True)
     assert sock.is_connected()
-    assert ack(sock, "join", {"room": "general"})["users"] == ["alice"]
+    assert ack(sock, "join", {"room": "general", "create": True})["users"] == ["alice"]
 
 
 def test_bearer_header_on_the_handshake_authenticates(app, connect):
@@ -185,14 +185,14 @@ def test_bearer_header_on_the_handshake_authenticates(app, connect):
     )
     sock = socketio.test_client(app, headers={"Authorization": f"Bearer {token}"})
     assert sock.is_connected()
-    assert ack(sock, "join", {"room": "general"})["users"] == ["alice"]
+    assert ack(sock, "join", {"room": "general", "create": True})["users"] == ["alice"]
     sock.disconnect()
 
 
 def test_every_ack_carries_a_trace_id(connect):
     alice = connect("alice")
-    first = alice.emit("join", {"room": "general"}, callback=True)
+    first = alice.emit("join", {"room": "general", "create": True}, callback=True)
     second = alice.emit("send", {"room": "general", "text": "hi"}, callback=True)
-    refused = alice.emit("join", {"room": "BAD NAME"}, callback=True)
+    refused = alice.emit("join", {"room": "BAD NAME", "create": True}, callback=True)
     ids = [reply["trace_id"] for reply in (first, second, refused)]
     assert len(set(ids)) == 3 and all(len(i) == 32 for i in ids)

@@ -1,0 +1,147 @@
+"""What users see of rooms: ROOM, MEMBERSHIP and the lists of them.
+
+Counts come from grouped queries, a handful per list rather than one per room.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+
+from chatapp.extensions import db
+from chatapp.models import Membership, Message, Room, User
+from chatapp.models.room import DIRECT
+from chatapp.payloads import membership_payload, room_payload
+from chatapp.presence import presence_store
+
+
+def member_counts(room_ids: list[int]) -> dict[int, int]:
+    if not room_ids:
+        return {}
+    rows = db.session.execute(
+        select(Membership.room_id, func.count())
+        .where(Membership.room_id.in_(room_ids))
+        .group_by(Membership.room_id)
+    )
+    return {room_id: count for room_id, count in rows}
+
+
+def direct_partners(user_id: int | None, rooms: list[Room]) -> dict[int, str]:
+    """room id -> the other member's username, for the direct conversations among `rooms`."""
+    ids = [room.id for room in rooms if room.kind == DIRECT]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Membership.room_id, User.username)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.room_id.in_(ids), Membership.user_id != (user_id or 0))
+    )
+    return {room_id: username for room_id, username in rows}
+
+
+def room_info(room: Room, members: int | None = None, viewer: int | None = None) -> dict[str, Any]:
+    """ROOM for one room (as seen by user id `viewer`, for a direct conversation's `with`)."""
+    if members is None:
+        members = member_counts([room.id]).get(room.id, 0)
+    return room_payload(room, members, direct_partners(viewer, [room]).get(room.id))
+
+
+def unread_counts(user: User, room_ids: list[int]) -> dict[int, int]:
+    """room id -> messages after the user's last_read_seq that others wrote."""
+    if not room_ids:
+        return {}
+    rows = db.session.execute(
+        select(Membership.room_id, func.count(Message.id))
+        .join(
+            Message,
+            and_(
+                Message.room_id == Membership.room_id,
+                Message.seq > Membership.last_read_seq,
+                or_(Message.user_id.is_(None), Message.user_id != user.id),
+            ),
+        )
+        .where(Membership.user_id == user.id, Membership.room_id.in_(room_ids))
+        .group_by(Membership.room_id)
+    )
+    return {room_id: count for room_id, count in rows}
+
+
+def memberships(user: User, room_ids: list[int] | None = None) -> list[dict[str, Any]]:
+    """MEMBERSHIP for each room `user` belongs to (or those of `room_ids`), by name."""
+    query = (
+        select(Room, Membership)
+        .join(Membership, Membership.room_id == Room.id)
+        .where(Membership.user_id == user.id)
+        .order_by(Room.name)
+    )
+    if room_ids is not None:
+        query = query.where(Room.id.in_(room_ids))
+    rows = db.session.execute(query).all()
+    ids = [room.id for room, _ in rows]
+    counts = member_counts(ids)
+    partners = direct_partners(user.id, [room for room, _ in rows])
+    unread = unread_counts(user, ids)
+    return [
+        membership_payload(
+            room_payload(room, counts.get(room.id, 0), partners.get(room.id)),
+            membership.role,
+            membership.last_read_seq,
+            room.last_seq,
+            unread.get(room.id, 0),
+        )
+        for room, membership in rows
+    ]
+
+
+def membership_info(user: User, room: Room) -> dict[str, Any]:
+    """MEMBERSHIP of one room (the user must be a member)."""
+    return memberships(user, [room.id])[0]
+
+
+def visible_rooms(user: User, after_name: str | None, limit: int) -> list[dict[str, Any]]:
+    """Public rooms and the user's own, by name, a page after `after_name`.
+
+    Each is ROOM with `online`; the user's own rooms add `role` and `unread`.
+    """
+    mine = select(Membership.room_id).where(Membership.user_id == user.id)
+    query = (
+        select(Room, Membership.role)
+        .outerjoin(Membership, and_(Membership.room_id == Room.id, Membership.user_id == user.id))
+        .where(or_(Room.private.is_(False), Room.id.in_(mine)))
+        .order_by(Room.name)
+        .limit(limit)
+    )
+    if after_name:
+        query = query.where(Room.name > after_name)
+    rows = db.session.execute(query).all()
+    ids = [room.id for room, _ in rows]
+    counts = member_counts(ids)
+    partners = direct_partners(user.id, [room for room, _ in rows])
+    unread = unread_counts(user, [room.id for room, role in rows if role is not None])
+    online = presence_store().online_counts([room.name for room, _ in rows])
+    items = []
+    for room, role in rows:
+        item = room_payload(room, counts.get(room.id, 0), partners.get(room.id))
+        item["online"] = online.get(room.name, 0)
+        if role is not None:
+            item["role"] = role
+            item["unread"] = unread.get(room.id, 0)
+        items.append(item)
+    return items
+
+
+def member_list(room: Room) -> list[dict[str, Any]]:
+    """A room's members with their roles, owners first, then by name."""
+    rows = db.session.execute(
+        select(User.username, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.room_id == room.id)
+    ).all()
+    rank = {"owner": 0, "moderator": 1, "member": 2}
+    ordered = sorted(rows, key=lambda row: (rank.get(row.role, 3), row.username.lower()))
+    online = set(presence_store().online(room.name).users)
+    return [
+        {"user": row.username, "role": row.role, "online": row.username in online}
+        for row in ordered
+    ]
