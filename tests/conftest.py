@@ -136,6 +136,11 @@ def connect(app):
             sock = socketio.test_client(app, flask_test_client=http)
         sock.http = http
         opened.append(sock)
+        if sock.is_connected():
+            # Every session is told its rooms first (`rooms`); tests look past it.
+            told = sock.get_received()
+            assert [event["name"] for event in told] == ["rooms"], told
+            sock.rooms_told = told[0]["args"][0]["rooms"]
         return sock
 
     yield factory

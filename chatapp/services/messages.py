@@ -156,6 +156,8 @@ def send_message(
         except StaleRoom:
             # Not a member (any more), or the name now belongs to another room:
             # the lookup raises the answer a client should see, or finds the room.
+            if db.session.scalar(select(User.id).where(User.id == user.id)) is None:
+                raise Unauthorized("Your account no longer exists.") from None
             room = get_member_room(user, room.name)
             try:
                 payload, message, created = insert_message(user, room, text, client_id)

@@ -28,14 +28,46 @@ def test_lists_my_memberships_by_name_with_seqs(app, connect):
 
     answer = alice.http.get("/api/me/rooms")
     assert answer.status_code == 200
-    # alice's rooms only (not #bobs), sorted by name, each with the room's newest seq.
-    assert answer.get_json() == {
-        "rooms": [
-            {"name": "alpha", "seq": 2, "last_read_seq": 1},
-            {"name": "mid", "seq": 0, "last_read_seq": 1},
-            {"name": "zeta", "seq": 1, "last_read_seq": 1},
-        ]
-    }
+    # alice's rooms only (not #bobs), sorted by name: MEMBERSHIP, with the room's
+    # newest seq and the messages of others after last_read_seq.
+    rooms = answer.get_json()["rooms"]
+    for room in rooms:
+        assert room.pop("created").endswith("Z")
+    assert rooms == [
+        {
+            "name": "alpha",
+            "private": False,
+            "kind": "room",
+            "topic": None,
+            "members": 2,
+            "role": "owner",
+            "seq": 2,
+            "last_read_seq": 1,
+            "unread": 1,
+        },
+        {
+            "name": "mid",
+            "private": False,
+            "kind": "room",
+            "topic": None,
+            "members": 1,
+            "role": "owner",
+            "seq": 0,
+            "last_read_seq": 1,
+            "unread": 0,
+        },
+        {
+            "name": "zeta",
+            "private": False,
+            "kind": "room",
+            "topic": None,
+            "members": 1,
+            "role": "owner",
+            "seq": 1,
+            "last_read_seq": 1,
+            "unread": 0,
+        },
+    ]
     # A leave ends the membership; a disconnect does not.
     assert ack(alice, "leave", {"room": "mid"})["ok"]
     alice.disconnect()

@@ -106,8 +106,7 @@ def test_delete_keeps_messages_without_author(app, runner, auth):
     with app.app_context():
         alice = user(app, "alice")
         alice = db.session.merge(alice)
-        room = rooms.get_or_create_room("general", alice)
-        rooms.add_member(alice, room)
+        room = rooms.create_room(alice, "general")
         messages.store_message(alice, room, "still here")
     result = runner.invoke(args=["users", "delete", "alice"], input="y\n")
     assert result.exit_code == 0, result.output

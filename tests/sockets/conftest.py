@@ -31,7 +31,8 @@ def room(connect):
         connect("bob"),
         connect("carol"),
     )
-    for sock in (alice1, alice2, bob):
+    # bob first: he owns the room, so alice (no owner) may leave it.
+    for sock in (bob, alice1, alice2):
         assert ack(sock, "join", {"room": "general", "create": True})["ok"]
     assert ack(carol, "join", {"room": "other", "create": True})["ok"]
     drain(alice1, alice2, bob, carol)
@@ -88,7 +89,8 @@ def two_users(app):
     """The ids of alice and bob, and of #general."""
     with app.app_context():
         users = [accounts.register(name, "correct horse") for name in ("alice", "bob")]
-        general = rooms.get_or_create_room("general", users[0])
+        general = rooms.create_room(users[0], "general")
+        rooms.join_room(users[1], "general")  # senders must be members
         return [u.id for u in users], general.id
 
 

@@ -23,7 +23,7 @@ def test_sequence_starts_at_one_and_counts_per_room(app, two_users):
     with app.app_context():
         alice = db.session.get(accounts.User, alice_id)
         room = db.session.get(Room, room_id)
-        other = rooms.get_or_create_room("other", alice)
+        other = rooms.create_room(alice, "other")
         first, _ = messages.store_message(alice, room, "one")
         second, _ = messages.store_message(alice, room, "two")
         elsewhere, _ = messages.store_message(alice, other, "three")

@@ -20,7 +20,15 @@ def test_help_lists_every_command(chat):
     name, result = command(alice, "#help")
     assert name == "help"
     usages = [c["usage"].split()[0] for c in result["commands"]]
-    assert usages == ["#help", "#users", "#rooms", "#my_messages", "#all_messages", "#history"]
+    assert usages == [
+        "#help",
+        "#users",
+        "#rooms",
+        "#members",
+        "#my_messages",
+        "#all_messages",
+        "#history",
+    ]
 
 
 def test_commands_are_case_insensitive(chat):

@@ -89,7 +89,7 @@ def test_sending_to_a_room_not_joined(alice, connect):
     bob = connect("bob")
     ack(bob, "join", {"room": "elsewhere", "create": True})
     assert error_code(ack(alice, "send", {"room": "elsewhere", "text": "hi"})) == "not_in_room"
-    assert error_code(ack(alice, "send", {"room": "nowhere", "text": "hi"})) == "not_in_room"
+    assert error_code(ack(alice, "send", {"room": "nowhere", "text": "hi"})) == "not_found"
     assert received(bob, "message") == []
 
 

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from chatapp.extensions import db
 from chatapp.models import Message
-from tests.helpers.sockets import ack, drain, received
+from tests.helpers.sockets import ack, drain, payload, received
 
 
 def test_first_join_creates_the_room_and_welcomes(connect):
@@ -17,6 +17,14 @@ def test_first_join_creates_the_room_and_welcomes(connect):
         "users": ["alice"],
         "seq": 0,
         "history": [],
+        "room_info": {
+            "name": "general",
+            "private": False,
+            "kind": "room",
+            "topic": None,
+            "created": reply["room_info"]["created"],
+            "members": 1,
+        },
     }
     events = alice.get_received()
     assert [e["name"] for e in events] == ["notice"]
@@ -111,25 +119,27 @@ def test_multiline_and_tab_text_is_kept(room):
     assert reply["message"]["text"] == "line 1\n\tline 2"
 
 
-def test_leave_of_a_second_session_keeps_the_user_online(room):
+def test_leave_ends_the_membership_on_every_session(room):
+    """A leave is for good: the user's other session is told and stops receiving too."""
     alice1, alice2, bob, _ = room
     assert ack(alice2, "leave", {"room": "general"}) == {"ok": True, "room": "general"}
-    assert received(bob, "presence") == []
-    assert ack(bob, "send", {"room": "general", "text": "#users"})["result"]["online"] == 2
-    # The session that left no longer gets the room's messages; the other does.
-    ack(bob, "send", {"room": "general", "text": "hi"})
-    assert received(alice2, "message") == []
-    assert len(received(alice1, "message")) == 1
-
-
-def test_last_session_leaving_announces_and_counts_exactly(room):
-    """The Go service showed 0 here; the right answer is 1."""
-    alice1, alice2, bob, _ = room
-    ack(alice2, "leave", {"room": "general"})
-    ack(alice1, "leave", {"room": "general"})
-    assert received(bob, "presence") == [
-        {"room": "general", "online": 1, "users": ["bob"], "event": "leave", "user": "alice"}
+    assert received(alice1, "removed") == [
+        {"room": "general", "by": "alice", "reason": None, "banned": False}
     ]
+    assert received(alice2, "removed") == []  # the leaving session has its ack
+    # The Go service showed 0 here; the right answer is 1.
+    told = [(event["name"], payload(event)) for event in bob.get_received()]
+    assert told == [
+        ("member", {"room": "general", "user": "alice", "event": "left", "by": "alice"}),
+        (
+            "presence",
+            {"room": "general", "online": 1, "users": ["bob"], "event": "leave", "user": "alice"},
+        ),
+    ]
+    ack(bob, "send", {"room": "general", "text": "hi"})
+    assert received(alice1, "message") == [] and received(alice2, "message") == []
+    refused = ack(alice1, "send", {"room": "general", "text": "still here?"})
+    assert refused["error"]["code"] == "not_in_room"
 
 
 def test_disconnect_counts_as_leaving(room):
@@ -142,7 +152,10 @@ def test_disconnect_counts_as_leaving(room):
 
 
 def test_leave_a_room_not_joined(connect):
-    alice = connect("alice")
+    alice, bob = connect("alice"), connect("bob")
+    missing = ack(alice, "leave", {"room": "general"})
+    assert missing["ok"] is False and missing["error"]["code"] == "not_found"
+    ack(bob, "join", {"room": "general", "create": True})
     reply = ack(alice, "leave", {"room": "general"})
     assert reply["ok"] is False and reply["error"]["code"] == "not_in_room"
 
@@ -150,7 +163,6 @@ def test_leave_a_room_not_joined(connect):
 def test_rejoin_after_leaving_announces_again(room):
     alice1, alice2, bob, _ = room
     ack(alice1, "leave", {"room": "general"})
-    ack(alice2, "leave", {"room": "general"})
     drain(bob)
     ack(alice1, "join", {"room": "general", "create": True})
     [event] = received(bob, "presence")
