@@ -7,8 +7,8 @@ creator's membership becomes "owner", and a creator who had left the room is
 made a member again as its owner (a room whose creator was deleted keeps no
 owner; a server admin can name one with `cli.py rooms set-role`).
 
-Revision ID: 0004_team_rooms
-Revises: 0003_dead_letters
+Revision ID: 0005_team_rooms
+Revises: 0004_invites
 Create Date: 2026-11-30 07:30:00
 
 """
@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0004_team_rooms"
-down_revision = "0003_dead_letters"
+revision = "0005_team_rooms"
+down_revision = "0004_invites"
 branch_labels = None
 depends_on = None
 
