@@ -52,8 +52,9 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_HASH_WORKERS": None,
     "PASSWORD_HASH_MAX_WAIT": 10.0,
     "PASSWORD_HASH_QUEUE": 1000,
-    # "open": anyone may register over the API; "closed": admins create
-    # accounts with `cli.py users create`.
+    # "open": anyone may register over the API; "invite": only with a code
+    # from `cli.py invites create`; "closed": admins create accounts with
+    # `cli.py users create`.
     "REGISTRATION": "open",
     # 64 KiB is far above the largest legal request (a 4,000-character message
     # is at most 16 KB of UTF-8 JSON) and small enough to refuse junk early.

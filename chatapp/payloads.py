@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from chatapp.models import Message, Room, User
+from chatapp.models import Invite, Message, Room, User
 from chatapp.models.types import utcnow
 
 #: Version of the NATS event envelope; bumped on incompatible changes.
@@ -122,3 +122,18 @@ def event_envelope(
     if private is not None:
         envelope["private"] = private
     return envelope
+
+
+def invite_payload(invite: Invite, by: str | None, state: str) -> dict[str, Any]:
+    """An invite as `cli.py invites list --json` shows it: never the code, which is not kept."""
+    return {
+        "id": invite.id,
+        "created": isoformat(invite.created_at),
+        "by": by,
+        "uses": invite.uses,
+        "max_uses": invite.max_uses,
+        "expires": isoformat(invite.expires_at) if invite.expires_at else None,
+        "revoked": isoformat(invite.revoked_at) if invite.revoked_at else None,
+        "state": state,
+        "note": invite.note,
+    }

@@ -23,6 +23,9 @@ ROOM_RE = re.compile(r"[a-z0-9_\-]{1,64}")
 # form no one can give a room they create, so the two kinds never collide.
 DIRECT_RE = re.compile(r"~[1-9][0-9]{0,18}-[1-9][0-9]{0,18}")
 CLIENT_ID_RE = r"^[A-Za-z0-9_.:\-]{1,64}$"
+# Invite codes are made by secrets.token_urlsafe (URL-safe base64); the range
+# leaves room to make them longer or shorter later without a client change.
+INVITE_RE = r"^[A-Za-z0-9_\-]{16,64}$"
 MIN_PASSWORD = 8
 # Passwords longer than this are refused rather than hashed: a 1 MB password
 # would make scrypt a denial-of-service lever.
@@ -46,6 +49,8 @@ class Credentials(Strict):
 class Registration(Strict):
     username: str = Field(pattern=USERNAME_RE)
     password: str = Field(min_length=MIN_PASSWORD, max_length=MAX_PASSWORD)
+    # Needed while REGISTRATION=invite; accepted and ignored (not spent) when open.
+    invite: str | None = Field(default=None, pattern=INVITE_RE)
 
 
 def check_text_hygiene(value: Any, depth: int = 0) -> None:
@@ -74,6 +79,8 @@ def describe(error: ValidationError) -> str:
     field = ".".join(str(part) for part in first["loc"]) or "payload"
     if first["type"] == "string_pattern_mismatch" and field == "username":
         return "username: 3 to 32 letters, digits, '_', '.' or '-'."
+    if first["type"] == "string_pattern_mismatch" and field == "invite":
+        return "invite: 16 to 64 letters, digits, '_' or '-', as the code was given."
     if first["type"] == "string_too_short" and field == "password":
         return f"password: at least {MIN_PASSWORD} characters."
     return f"{field}: {first['msg']}."

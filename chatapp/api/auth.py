@@ -17,12 +17,13 @@ from chatapp.services import accounts
 def register():
     """Create an account. Answers 201 with the user; 409 if the name is taken.
 
-    403 while REGISTRATION is closed; 429 once the address has registered
+    403 while REGISTRATION is closed, or is invite and the body's `invite` is
+    missing or not a usable code; 429 once the address has registered
     RATELIMIT_REGISTER accounts (only created accounts count).
     """
     accounts.check_self_registration()
     data = body_as(Registration)
-    user = accounts.sign_up(data.username, data.password, request.remote_addr)
+    user = accounts.sign_up(data.username, data.password, request.remote_addr, data.invite)
     return jsonify({"user": user_payload(user)}), 201
 
 

@@ -22,8 +22,8 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-#: The values REGISTRATION accepts ("invite" is planned, not yet here).
-REGISTRATION_MODES = ("open", "closed")
+#: The values REGISTRATION accepts.
+REGISTRATION_MODES = ("open", "invite", "closed")
 
 #: The budgets chatapp.auth.budgets reads, checked at startup.
 AUTH_BUDGETS = ("RATELIMIT_LOGIN_FAILURES", "RATELIMIT_LOGIN_ADDRESS", "RATELIMIT_REGISTER")
@@ -33,7 +33,7 @@ def check_settings(app: Flask) -> None:
     """Refuse to start with an account setting that would fail at the first request."""
     mode = app.config["REGISTRATION"]
     if mode not in REGISTRATION_MODES:
-        raise RuntimeError(f"REGISTRATION must be 'open' or 'closed', not {mode!r}.")
+        raise RuntimeError(f"REGISTRATION must be 'open', 'invite' or 'closed', not {mode!r}.")
     for name in AUTH_BUDGETS:
         try:
             parse(app.config[name])

@@ -1,6 +1,7 @@
-"""The data model: users and login sessions, rooms and memberships, messages."""
+"""The data model: users and login sessions, invites, rooms and memberships, messages."""
 
 from chatapp.models.dead_letter import DeadLetter
+from chatapp.models.invite import Invite
 from chatapp.models.message import Message
 from chatapp.models.outbox import OutboxEvent
 from chatapp.models.room import Membership, Room, RoomBan
@@ -9,6 +10,7 @@ from chatapp.models.user import AuthSession, User
 __all__ = [
     "AuthSession",
     "DeadLetter",
+    "Invite",
     "Membership",
     "Message",
     "OutboxEvent",

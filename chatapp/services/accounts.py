@@ -17,6 +17,7 @@ from chatapp.extensions import db
 from chatapp.models import AuthSession, User
 from chatapp.models.types import utcnow
 from chatapp.payloads import user_payload
+from chatapp.services import invites
 
 
 def name_key(username: str) -> str:
@@ -48,34 +49,45 @@ def _release_connection() -> None:
     db.session.close()
 
 
-def check_self_registration() -> None:
-    """Raise Forbidden unless REGISTRATION is "open"."""
-    if current_app.config["REGISTRATION"] != "open":
+def check_self_registration() -> str:
+    """Raise Forbidden while REGISTRATION is "closed"; else the mode, "open" or "invite"."""
+    mode: str = current_app.config["REGISTRATION"]
+    if mode == "closed":
         raise Forbidden(
             "Registration is closed on this server; ask an administrator for an account."
         )
+    return mode
 
 
-def sign_up(username: str, password: str, address: str | None) -> User:
-    """Self-registration over the API: open registration and the address's budget.
+def sign_up(username: str, password: str, address: str | None, invite: str | None = None) -> User:
+    """Self-registration over the API: the REGISTRATION mode and the address's budget.
 
+    While REGISTRATION=invite, `invite` must be a usable code, checked before
+    anything else (so a visitor without one learns nothing of usernames) and
+    spent with the account. While open it is ignored: not checked, not spent.
     Only created accounts spend the budget: a taken name, a busy server or any
     other failure gives the unit back.
     """
-    check_self_registration()
+    if check_self_registration() == "invite":
+        invites.check(invite)
+    else:
+        invite = None
     spent = budgets.spend_registration(address)
     try:
-        return register(username, password)
+        return register(username, password, invite=invite)
     except BaseException:
         spent.refund()
         raise
 
 
-def register(username: str, password: str, *, is_admin: bool = False) -> User:
+def register(
+    username: str, password: str, *, is_admin: bool = False, invite: str | None = None
+) -> User:
     """Create an account; raise Conflict if the name is taken in any letter case.
 
     Hashing comes first, with no database connection held; then one short
-    transaction inserts the user and its event.
+    transaction spends a use of `invite` (if given; InvalidInvite if it cannot
+    be spent), inserts the user and its event, so a refused account spends no use.
     """
     if find_user(username) is not None:
         raise Conflict("That username is taken.")
@@ -87,11 +99,17 @@ def register(username: str, password: str, *, is_admin: bool = False) -> User:
         password_hash=password_hash,
         is_admin=is_admin,
     )
-    db.session.add(user)
     try:
+        if invite is not None:
+            invites.redeem(invite)
+        db.session.add(user)
         db.session.flush()
         outbox.add(outbox.USER_CREATED, "user.created", user_payload(user))
         db.session.commit()
+    except invites.InvalidInvite:
+        # Spent or revoked since the check in sign_up, by a parallel registration.
+        db.session.rollback()
+        raise
     except IntegrityError:
         # Another request registered the same name between our check and commit.
         db.session.rollback()

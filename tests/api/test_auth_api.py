@@ -249,10 +249,18 @@ def test_closed_registration_is_refused_and_admins_still_create_accounts(make_ap
     assert login.status_code == 200
 
 
-@pytest.mark.parametrize("mode", ["invite", "Open", "", "yes"])
+@pytest.mark.parametrize("mode", ["bogus", "Open", "invites", "", "yes"])
 def test_unknown_registration_mode_refuses_to_start(make_app, mode):
-    with pytest.raises(RuntimeError, match="REGISTRATION must be 'open' or 'closed'"):
+    with pytest.raises(RuntimeError) as refused:
         make_app(REGISTRATION=mode)
+    assert str(refused.value) == (
+        f"REGISTRATION must be 'open', 'invite' or 'closed', not {mode!r}."
+    )
+
+
+@pytest.mark.parametrize("mode", ["open", "invite", "closed"])
+def test_each_registration_mode_starts(make_app, mode):
+    assert make_app(REGISTRATION=mode).config["REGISTRATION"] == mode
 
 
 def test_registration_mode_comes_from_the_environment():
