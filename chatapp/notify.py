@@ -44,7 +44,13 @@ def room_updated(room: dict[str, Any]) -> None:
     socketio.emit("room_updated", {"room": room}, to=room["name"])
 
 
-def room_added(user_id: int, username: str, membership: dict[str, Any], by: str | None) -> None:
+def room_added(
+    user_id: int,
+    username: str,
+    membership: dict[str, Any],
+    by: str | None,
+    skip_sid: str | None = None,
+) -> None:
     """`user` was invited or added: their live sessions receive the room from now on.
 
     Subscribed first, then told, so a session that hears `room_added` already
@@ -52,8 +58,11 @@ def room_added(user_id: int, username: str, membership: dict[str, Any], by: str 
     through the Socket.IO message queue, in order with the room's broadcasts.
     """
     for sid in presence_store().sessions(username):
-        _subscribe(sid, membership["name"])
-    socketio.emit("room_added", {"room": membership, "by": by}, to=user_room(user_id))
+        if sid != skip_sid:  # the joining session subscribes itself, after its presence
+            _subscribe(sid, membership["name"])
+    socketio.emit(
+        "room_added", {"room": membership, "by": by}, to=user_room(user_id), skip_sid=skip_sid
+    )
 
 
 def removed(

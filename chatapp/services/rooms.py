@@ -22,7 +22,7 @@ from chatapp.payloads import member_payload
 from chatapp.services import limits, presence
 from chatapp.services.access import OWNER, Access, access, member_access, room_not_found
 from chatapp.services.names import new_room_name, normalize_room_name
-from chatapp.services.room_views import room_info
+from chatapp.services.room_views import membership_info, room_info
 from chatapp.services.text import clean_topic
 
 __all__ = ["normalize_room_name"]  # re-exported: the name rule every caller applies
@@ -95,7 +95,11 @@ def add_membership(user: User, room: Room, role: str, event: str, by: str | None
 
 
 def create_room(
-    user: User | None, name: str, private: bool = False, topic: str | None = None
+    user: User | None,
+    name: str,
+    private: bool = False,
+    topic: str | None = None,
+    skip_sid: str | None = None,
 ) -> Room:
     """A new room, its creator (if any: the admin CLI creates ownerless rooms) its owner.
 
@@ -121,13 +125,18 @@ def create_room(
     joined = add_membership(user, room, "owner", "joined", user.username) if user else None
     db.session.commit()
     _announce(joined)
+    if user is not None:
+        _tell_sessions(user, room, skip_sid)
     return room
 
 
-def join_room(user: User, name: str, *, create: bool = False, spend: bool = True) -> Access:
+def join_room(
+    user: User, name: str, *, create: bool = False, spend: bool = True, skip_sid: str | None = None
+) -> Access:
     """`user` is a member of `name` after this (created first when `create` and missing).
 
     Public rooms: anyone not banned. Private rooms: members (and server admins).
+    The user's sessions but `skip_sid` (the one joining, if any) are told `room_added`.
     """
     try:
         found = access(user, name)
@@ -135,7 +144,7 @@ def join_room(user: User, name: str, *, create: bool = False, spend: bool = True
         if not create:
             raise
         try:
-            create_room(user, name)
+            create_room(user, name, skip_sid=skip_sid)
         except Conflict:
             raise Conflict(
                 f"The name #{normalize_room_name(name)} is taken; choose another."
@@ -156,7 +165,13 @@ def join_room(user: User, name: str, *, create: bool = False, spend: bool = True
         db.session.rollback()  # another session of the same user joined first
         return access(user, name)
     _announce(payload)
+    _tell_sessions(user, room, skip_sid)
     return access(user, name)
+
+
+def _tell_sessions(user: User, room: Room, skip_sid: str | None) -> None:
+    """A new membership reaches every session of the user: subscribed, and told `room_added`."""
+    notify.room_added(user.id, user.username, membership_info(user, room), user.username, skip_sid)
 
 
 def leave_room(user: User, name: str, skip_sid: str | None = None) -> str:

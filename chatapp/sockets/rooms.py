@@ -36,7 +36,9 @@ def join(user: User, sid: str, room_name: str, create: bool = False) -> dict[str
     session = socket_session(sid)
     # Every join answers with a page of history, a repeated one included.
     limits.spend("RATELIMIT_HISTORY", f"user:{user.id}", cost=HISTORY_ON_JOIN)
-    room = rooms.join_room(user, name, create=create, spend=name not in session.rooms).room
+    room = rooms.join_room(
+        user, name, create=create, spend=name not in session.rooms, skip_sid=sid
+    ).room
     change = presence_store().join(sid, user.username, name)
     session.rooms[name] = room.id
     # Announced before this socket subscribes, so it does not hear its own

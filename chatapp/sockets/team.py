@@ -23,7 +23,7 @@ from chatapp.schemas import (
 )
 from chatapp.services import direct, moderation, read_state, room_views, rooms
 from chatapp.sockets.dispatch import acked
-from chatapp.sockets.session import current_sid
+from chatapp.sockets.session import current_sid, subscribe
 
 
 @socketio.on("create")
@@ -31,7 +31,10 @@ from chatapp.sockets.session import current_sid
 def create(user: User, data: Any) -> dict[str, Any]:
     """Sent to create a room (`conflict` if the name is taken). Acks with {"room": ROOM}."""
     request = parse(CreateRoom, data)
-    room = rooms.create_room(user, request.room, request.private, request.topic)
+    room = rooms.create_room(
+        user, request.room, request.private, request.topic, skip_sid=current_sid()
+    )
+    subscribe(current_sid(), room.name)  # the other sessions were told `room_added`
     return {"room": room_views.room_info(room, viewer=user.id)}
 
 

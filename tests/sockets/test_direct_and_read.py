@@ -1,0 +1,79 @@
+"""Direct conversations and read state (docs/protocol.md, Team chat)."""
+
+from tests.helpers.sockets import ack, drain, received
+
+
+def code(reply):
+    assert reply["ok"] is False, reply
+    return reply["error"]["code"]
+
+
+def test_direct_is_one_room_per_pair_from_either_side(connect):
+    alice, bob, carol = connect("alice"), connect("bob"), connect("carol")
+    opened = ack(alice, "direct", {"user": "Bob"})["room"]
+    assert (opened["kind"], opened["private"], opened["with"], opened["members"]) == (
+        "direct",
+        True,
+        "bob",
+        2,
+    )
+    [added] = received(bob, "room_added")
+    assert added["by"] == "alice" and added["room"]["with"] == "alice"
+    again = ack(bob, "direct", {"user": "alice"})["room"]
+    assert again["name"] == opened["name"] and again["with"] == "alice"
+    # Both receive it at once, without a join; a third user cannot see it.
+    sent = ack(alice, "send", {"room": opened["name"], "text": "psst"})["message"]
+    assert received(bob, "message") == [sent]
+    assert code(ack(carol, "history", {"room": opened["name"]})) == "not_found"
+    assert code(ack(carol, "join", {"room": opened["name"]})) == "not_found"
+    assert ack(carol, "send", {"room": "x", "text": "#rooms"})["result"]["rooms"] == []
+
+
+def test_direct_conversations_have_no_roles_invites_or_leaving(connect):
+    alice, _ = connect("alice"), connect("bob")
+    connect("carol")
+    name = ack(alice, "direct", {"user": "bob"})["room"]["name"]
+    assert code(ack(alice, "invite", {"room": name, "user": "carol"})) == "forbidden"
+    assert code(ack(alice, "kick", {"room": name, "user": "bob"})) == "forbidden"
+    assert code(ack(alice, "leave", {"room": name})) == "forbidden"
+    assert code(ack(alice, "direct", {"user": "alice"})) == "bad_request"
+    assert code(ack(alice, "direct", {"user": "nobody"})) == "not_found"
+
+
+def test_read_state_is_shared_by_sessions_and_never_moves_back(connect):
+    alice1, alice2, bob = connect("alice"), connect("alice"), connect("bob")
+    ack(bob, "join", {"room": "lobby", "create": True})
+    ack(alice1, "join", {"room": "lobby"})
+    for n in range(3):
+        ack(bob, "send", {"room": "lobby", "text": f"m{n}"})
+    ack(alice1, "send", {"room": "lobby", "text": "mine"})
+    [room] = ack(alice2, "my_rooms", {})["rooms"]
+    assert (room["seq"], room["last_read_seq"], room["unread"]) == (4, 0, 3)
+    drain(alice1, alice2)
+    assert ack(alice1, "read", {"room": "lobby", "seq": 2}) == {
+        "ok": True,
+        "room": "lobby",
+        "last_read_seq": 2,
+    }
+    assert received(alice2, "read") == [{"room": "lobby", "last_read_seq": 2}]
+    assert received(alice1, "read") == []
+    # Backwards is a no-op; past the newest counts as the newest.
+    assert ack(alice2, "read", {"room": "lobby", "seq": 1})["last_read_seq"] == 2
+    assert received(alice1, "read") == []
+    assert ack(alice2, "read", {"room": "lobby", "seq": 99})["last_read_seq"] == 4
+    [room] = ack(alice1, "my_rooms", {})["rooms"]
+    assert room["unread"] == 0
+    assert code(ack(alice1, "read", {"room": "lobby", "seq": -1})) == "bad_request"
+
+
+def test_read_state_survives_a_reconnect(connect):
+    alice, bob = connect("alice"), connect("bob")
+    ack(bob, "join", {"room": "lobby", "create": True})
+    ack(alice, "join", {"room": "lobby"})
+    ack(bob, "send", {"room": "lobby", "text": "one"})
+    ack(bob, "send", {"room": "lobby", "text": "two"})
+    ack(alice, "read", {"room": "lobby", "seq": 1})
+    alice.disconnect()
+    again = connect("alice")
+    [room] = again.rooms_told
+    assert (room["last_read_seq"], room["unread"]) == (1, 1)
