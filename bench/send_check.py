@@ -45,10 +45,7 @@ def populate(members: int) -> tuple[int, int]:
     """A room with `members` members (the sender first) and 99 more rooms of the sender."""
     db.session.execute(
         insert(User),
-        [
-            {"username": f"u{n}", "name_key": f"u{n}", "password_hash": "x"}
-            for n in range(members)
-        ],
+        [{"username": f"u{n}", "name_key": f"u{n}", "password_hash": "x"} for n in range(members)],
     )
     db.session.execute(insert(Room), [{"name": f"r{n}"} for n in range(100)])
     db.session.flush()

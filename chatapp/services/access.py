@@ -50,7 +50,7 @@ class Access:
     def require(self, rank: int, doing: str) -> None:
         """Forbidden unless the role reaches `rank`."""
         if self.room.kind == DIRECT:
-            raise Forbidden(f"Direct conversations have no {doing}.")
+            raise Forbidden(f"Nobody can {doing} in a direct conversation.")
         if self.rank < rank:
             needed = "an owner" if rank >= OWNER else "a moderator or owner"
             raise Forbidden(f"Only {needed} of #{self.room.name} can {doing}.")

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from chatapp import notify, outbox
 from chatapp.extensions import db
+from chatapp.models import Room
 from chatapp.payloads import presence_payload
 from chatapp.presence import RoomChange, local_sessions, presence_store
 
@@ -18,7 +21,15 @@ from chatapp.presence import RoomChange, local_sessions, presence_store
 def _record(payload: dict[str, Any]) -> None:
     if outbox.enabled():
         # Presence has no other row to commit with: its event commits alone.
-        outbox.add(outbox.room_subject(payload["room"], "presence"), "presence.changed", payload)
+        # Like every room event it says whether the room is private (a deleted
+        # room's last departures count as private: nothing is left to tell).
+        private = db.session.scalar(select(Room.private).where(Room.name == payload["room"]))
+        outbox.add(
+            outbox.room_subject(payload["room"], "presence"),
+            "presence.changed",
+            payload,
+            private=True if private is None else private,
+        )
         db.session.commit()
         outbox.wake()
     notify.presence_changed(payload)

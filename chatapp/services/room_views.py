@@ -30,12 +30,12 @@ def member_counts(room_ids: list[int]) -> dict[int, int]:
 def direct_partners(user_id: int | None, rooms: list[Room]) -> dict[int, str]:
     """room id -> the other member's username, for the direct conversations among `rooms`."""
     ids = [room.id for room in rooms if room.kind == DIRECT]
-    if not ids:
+    if not ids or user_id is None:  # no viewer (a NATS event): no "with"
         return {}
     rows = db.session.execute(
         select(Membership.room_id, User.username)
         .join(User, User.id == Membership.user_id)
-        .where(Membership.room_id.in_(ids), Membership.user_id != (user_id or 0))
+        .where(Membership.room_id.in_(ids), Membership.user_id != user_id)
     )
     return {room_id: username for room_id, username in rows}
 

@@ -119,8 +119,12 @@ def create_room(
         db.session.rollback()
         raise Conflict(f"The name #{name} is taken; choose another.") from None
     info = room_info(room, members=1 if user else 0)
+    by = user.username if user else None
     outbox.add(
-        outbox.room_subject(name, "updated"), "room.created", {"room": info}, private=private
+        outbox.room_subject(name, "updated"),
+        "room.created",
+        {"room": info, "by": by},
+        private=private,
     )
     joined = add_membership(user, room, "owner", "joined", user.username) if user else None
     db.session.commit()
@@ -158,8 +162,10 @@ def join_room(
     if is_banned(user.id, room):
         raise Forbidden(f"You are banned from #{room.name}.")
     check_room_budget(user.id)
+    # The first to join a room its last owner left (alone) takes it over.
+    role = "owner" if room.kind != DIRECT and _owners(room) == 0 else "member"
     try:
-        payload = add_membership(user, room, "member", "joined", user.username)
+        payload = add_membership(user, room, role, "joined", user.username)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()  # another session of the same user joined first
@@ -247,13 +253,16 @@ def delete_room(actor: User | None, name: str) -> None:
     notify.room_closed(room.name)
 
 
-def _last_owner(room: Room) -> bool:
-    owners = db.session.execute(
+def _owners(room: Room) -> int:
+    return db.session.execute(
         select(func.count())
         .select_from(Membership)
         .where(Membership.room_id == room.id, Membership.role == "owner")
     ).scalar_one()
-    return owners <= 1
+
+
+def _last_owner(room: Room) -> bool:
+    return _owners(room) <= 1
 
 
 def _member_count(room: Room) -> int:

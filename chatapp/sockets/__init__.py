@@ -33,14 +33,14 @@ def init_app(app: Flask) -> None:
     from chatapp.sockets import handlers  # noqa: F401
 
     origins = app.config["CORS_ORIGINS"] or None  # None: same origin only, never "*"
-    url = message_queue_url(app)
-    manager = None
-    if url:
-        from chatapp.sockets.queue import ChatRedisManager
+    from chatapp.sockets.queue import ChatManager, ChatRedisManager
 
+    url = message_queue_url(app)
+    manager: ChatManager | ChatRedisManager = ChatManager()
+    if url:
         manager = ChatRedisManager(url, channel=app.config["REDIS_KEY_PREFIX"] + "socketio")
     # Every option is passed explicitly: init_app keeps options from an
-    # earlier call, so an app without a queue must say client_manager=None.
+    # earlier call, so every app names its own client manager.
     socketio.init_app(
         app,
         async_mode=async_mode(app),

@@ -1,4 +1,11 @@
-"""The Redis message queue between server processes, with a bounded reconnect wait.
+"""Socket.IO client managers: the greeting after connect, and the Redis message queue.
+
+`ChatManager` and `ChatRedisManager` run a session's greeting (the server
+event `rooms`) right after python-socketio has sent the namespace's CONNECT
+packet: an event emitted from the connect handler itself would reach the
+client before the CONNECT, which clients have to buffer.
+
+The Redis message queue between server processes has a bounded reconnect wait:
 
 python-socketio's RedisManager doubles its wait between reconnects up to 60 s,
 so after an outage of a minute or more, live delivery could resume up to a
@@ -11,13 +18,44 @@ the outage are stored and acknowledged all along; clients fill the gap from
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import socketio
 
 MAX_RETRY_SLEEP = 4
 
 
-class ChatRedisManager(socketio.RedisManager):
+class Greetings:
+    """Calls queued for a session until it is connected (after its CONNECT packet went out)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.greetings: dict[str, Callable[[], None]] = {}
+
+    def greet(self, sid: str, call: Callable[[], None]) -> None:
+        """Run `call` once `sid` is connected; at once if it already is."""
+        if self.is_connected(sid, "/"):  # type: ignore[attr-defined]
+            call()
+        else:
+            self.greetings[sid] = call
+
+    def connect(self, sid, namespace):
+        sid = super().connect(sid, namespace)  # type: ignore[misc]
+        call = self.greetings.pop(sid, None)
+        if call is not None:
+            call()
+        return sid
+
+    def disconnect(self, sid, namespace, **kwargs):
+        self.greetings.pop(sid, None)  # refused after all: no greeting
+        return super().disconnect(sid, namespace, **kwargs)  # type: ignore[misc]
+
+
+class ChatManager(Greetings, socketio.Manager):
+    """One process, no queue (the embedded default, and tests)."""
+
+
+class ChatRedisManager(Greetings, socketio.RedisManager):
     def _redis_listen_with_retries(self):  # the upstream loop, with a bounded wait
         retry_sleep = 1
         subscribed = False

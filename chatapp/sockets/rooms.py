@@ -73,7 +73,8 @@ def connected(user: User, sid: str) -> None:
     listed = room_views.memberships(user)
     for membership in listed:
         subscribe(sid, membership["name"])
-    socketio.emit("rooms", {"rooms": listed}, to=sid)
+    greeting = {"rooms": listed}
+    socketio.server.manager.greet(sid, lambda: socketio.server.emit("rooms", greeting, to=sid))
 
 
 def disconnect(sid: str) -> None:
