@@ -161,6 +161,31 @@ class ReadMark(Strict):
     seq: int = Field(ge=0, le=MAX_SEQ)
 
 
+class RoomChanges(Strict):
+    """The REST form of update_room: the room is in the URL."""
+
+    topic: str | None = None
+    private: bool | None = None
+
+
+class Reason(Strict):
+    """The REST body of a kick or a ban (optional): why."""
+
+    reason: str | None = Field(default=None, max_length=MAX_REASON)
+
+
+class RoleChange(Strict):
+    """The REST form of set_role: the room and the user are in the URL."""
+
+    role: Role
+
+
+class ReadUpTo(Strict):
+    """The REST form of read: the room is in the URL."""
+
+    seq: int = Field(ge=0, le=MAX_SEQ)
+
+
 class SendMessage(Strict):
     room: str
     text: str

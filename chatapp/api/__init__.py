@@ -5,4 +5,4 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 # Route modules attach themselves to `bp`; imported for that side effect.
-from chatapp.api import auth, docs, me, rooms  # noqa: E402,F401
+from chatapp.api import auth, docs, me, rooms, team  # noqa: E402,F401

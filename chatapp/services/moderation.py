@@ -74,6 +74,9 @@ def kick(actor: User | None, found: Access, username: str, reason: str | None) -
     """End `username`'s membership (owner/moderator; `actor` None is the admin CLI)."""
     found.require(MODERATOR, "kick")
     room, user = found.room, _target(username)
+    if actor is not None and user.id == actor.id:
+        # A leave checks the last-owner rule; a kick of oneself would skip it.
+        raise Forbidden("You cannot kick yourself; leave the room instead.")
     reason = clean_reason(reason)
     target = _membership(room.id, user.id)
     if target is None:

@@ -14,6 +14,7 @@ from chatapp.models import Membership, Message, Room, User
 from chatapp.models.room import DIRECT
 from chatapp.payloads import membership_payload, room_payload
 from chatapp.presence import presence_store
+from chatapp.services.access import access
 
 
 def member_counts(room_ids: list[int]) -> dict[int, int]:
@@ -97,6 +98,17 @@ def memberships(user: User, room_ids: list[int] | None = None) -> list[dict[str,
 def membership_info(user: User, room: Room) -> dict[str, Any]:
     """MEMBERSHIP of one room (the user must be a member)."""
     return memberships(user, [room.id])[0]
+
+
+def room_seen_by(user: User, name: str) -> dict[str, Any]:
+    """The room called `name` as `user` sees it: MEMBERSHIP for a member, else ROOM.
+
+    NotFound, as for a missing name, if they may not see it.
+    """
+    found = access(user, name)
+    if found.is_member:
+        return membership_info(user, found.room)
+    return room_info(found.room, viewer=user.id)
 
 
 def visible_rooms(user: User, after_name: str | None, limit: int) -> list[dict[str, Any]]:
