@@ -92,6 +92,15 @@ def room_payload(room: Room, members: int, with_user: str | None = None) -> dict
     return payload
 
 
+def admin_room_payload(room: Room, members: int, users: list[str]) -> dict[str, Any]:
+    """ROOM as the admin CLI lists it: with `seq` (its message count), a direct one's `users`."""
+    payload = {**room_payload(room, members), "seq": room.last_seq}
+    if room.kind == "direct":
+        del payload["with"]  # no viewer: the admin sees both members
+        payload["users"] = users
+    return payload
+
+
 def membership_payload(
     room: dict[str, Any], role: str, last_read_seq: int, seq: int, unread: int
 ) -> dict[str, Any]:

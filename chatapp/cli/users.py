@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import NoReturn
 
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from chatapp.auth import budgets
+from chatapp.cli.errors import fail
 from chatapp.errors import ChatError
 from chatapp.extensions import db
 from chatapp.models import User
@@ -29,28 +29,26 @@ password_option = click.option(
 )
 
 
-def _fail(error: ChatError) -> NoReturn:
-    raise click.ClickException(error.message)
-
-
 def _user(username: str) -> User:
     try:
         return accounts.get_user(username)
     except ChatError as error:
-        _fail(error)
+        fail(error)
 
 
 @users.command("create")
 @click.argument("username")
 @password_option
-@click.option("--admin", is_flag=True, help="Give the account the admin flag.")
+@click.option(
+    "--admin", is_flag=True, help="Make it an admin (an owner of every room but direct ones)."
+)
 def create(username: str, password: str, admin: bool) -> None:
     """Create an account."""
     try:
         data = parse(Registration, {"username": username, "password": password})
         user = accounts.register(data.username, data.password, is_admin=admin)
     except ChatError as error:
-        _fail(error)
+        fail(error)
     click.echo(f"Created user {user.username}" + (" (admin)" if admin else "") + ".")
 
 
@@ -82,7 +80,7 @@ def set_password(username: str, password: str) -> None:
     try:
         parse(Registration, {"username": user.username, "password": password})
     except ChatError as error:
-        _fail(error)
+        fail(error)
     accounts.set_password(user, password)
     click.echo(f"Password changed for {user.username}; their sessions were ended.")
 
@@ -125,9 +123,16 @@ def enable(username: str) -> None:
 
 @users.command("promote")
 @click.argument("username")
-@click.option("--revoke", is_flag=True, help="Remove the admin flag instead.")
+@click.option("--revoke", is_flag=True, help="Remove the admin flag (demote) instead.")
 def promote(username: str, revoke: bool) -> None:
-    """Make a user an admin (or, with --revoke, not)."""
+    """Make a user an admin: an owner of every room (or, with --revoke, not).
+
+    Admins act as owners of every room except direct conversations: they can
+    open private rooms by name (they are listed to them only where they are
+    members), invite, kick, ban, set roles, topic and privacy, and delete
+    rooms. A direct conversation stays its two members' alone. Live sessions
+    pick the change up within LOGIN_RECHECK_SECONDS.
+    """
     user = _user(username)
     accounts.set_admin(user, not revoke)
     click.echo(f"{user.username} is {'no longer' if revoke else 'now'} an admin.")

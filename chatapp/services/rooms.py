@@ -100,17 +100,24 @@ def create_room(
     private: bool = False,
     topic: str | None = None,
     skip_sid: str | None = None,
+    *,
+    owner: User | None = None,
 ) -> Room:
-    """A new room, its creator (if any: the admin CLI creates ownerless rooms) its owner.
+    """A new room, its creator its owner; the admin CLI (`user` None) names an `owner` or none.
 
     `conflict` if the name is taken, by any room (even one the caller cannot see:
-    names are unique, so this is the one way a private room's name shows).
+    names are unique, so this is the one way a private room's name shows). The
+    CLI's owner is added (`member` event "added", `by` null) in the same
+    transaction, so the room never exists without them.
     """
     name = new_room_name(name)
     topic = clean_topic(topic)
     if user is not None:
+        owner = user
         limits.spend("RATELIMIT_JOINS", f"user:{user.id}")
         check_room_budget(user.id)
+    elif owner is not None:
+        check_room_budget(owner.id, whose=f"{owner.username} is")
     room = Room(name=name, private=private, topic=topic, created_by=user.id if user else None)
     db.session.add(room)
     try:
@@ -118,7 +125,7 @@ def create_room(
     except IntegrityError:
         db.session.rollback()
         raise Conflict(f"The name #{name} is taken; choose another.") from None
-    info = room_info(room, members=1 if user else 0)
+    info = room_info(room, members=1 if owner else 0)
     by = user.username if user else None
     outbox.add(
         outbox.room_subject(name, "updated"),
@@ -126,11 +133,16 @@ def create_room(
         {"room": info, "by": by},
         private=private,
     )
-    joined = add_membership(user, room, "owner", "joined", user.username) if user else None
+    member = None
+    if owner is not None:
+        event, by = ("joined", owner.username) if user else ("added", None)
+        member = add_membership(owner, room, "owner", event, by)
     db.session.commit()
-    _announce(joined)
+    _announce(member)
     if user is not None:
         _tell_sessions(user, room, skip_sid)
+    elif owner is not None:
+        notify.room_added(owner.id, owner.username, membership_info(owner, room), None)
     return room
 
 

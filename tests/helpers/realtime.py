@@ -20,6 +20,19 @@ def login(url: str, username: str, password: str = "correct horse") -> str:
     return response.json()["token"]
 
 
+#: The server events a ChatClient records.
+EVENTS = (
+    "message",
+    "presence",
+    "notice",
+    "unauthorized",
+    "member",
+    "removed",
+    "room_added",
+    "room_updated",
+)
+
+
 class ChatClient:
     """A logged-in socket that records every server event it receives."""
 
@@ -29,7 +42,7 @@ class ChatClient:
         self.events: dict[str, list] = defaultdict(list)
         self._lock = threading.Lock()
         self.sio = socketio.Client(reconnection=False)
-        for name in ("message", "presence", "notice", "unauthorized", "member"):
+        for name in EVENTS:
             self.sio.on(name, self._recorder(name))
 
     def _recorder(self, name):
