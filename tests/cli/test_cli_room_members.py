@@ -167,6 +167,6 @@ def test_direct_conversations_refuse_member_commands(app, runner):
         ["ban", name, "bob"],
         ["set-role", name, "bob", "owner"],
     ):
-        refused(rooms_cli(runner, *args), "Direct conversations")
+        refused(rooms_cli(runner, *args), "in a direct conversation")
     assert roles(app, name) == {"alice": "member", "bob": "member"}
     assert bans(app, name) == {}

@@ -238,7 +238,7 @@ def test_direct_conversations_keep_their_privacy(app, runner):
     register(app, "alice", "bob")
     with app.app_context():
         name = direct.open_direct(accounts.get_user("alice"), "bob")[0].name
-    refused(rooms_cli(runner, "set-private", name, "--public"), "Direct conversations")
+    refused(rooms_cli(runner, "set-private", name, "--public"), "in a direct conversation")
     assert find_room(app, name).private
 
 
