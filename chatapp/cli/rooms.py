@@ -4,9 +4,10 @@ The commands call the services the socket events call, with no actor: events
 and NATS say `"by": null`. Every change is in the database at once. Live
 sessions hear of it through the Socket.IO message queue when REDIS_URL is set
 (this process publishes to the servers' queue, as another server would).
-Without Redis, this process reaches no socket: a session learns of the change
-when it reconnects (a removed member's is refused at its next send, but still
-receives the room until then), and the commands say so.
+Without Redis, this process reaches no socket: the server's own sweep
+(chatapp.sockets.memberships) brings sessions in line within two presence
+refreshes (2 x PRESENCE_REFRESH, 30 s by default); a removed member's sends
+are refused at once. The commands say so.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from chatapp.sockets import message_queue_url
 rooms = AppGroup(
     "rooms",
     help="List, create and moderate rooms, as a server admin. Changes are in the database at "
-    "once; open sessions hear of them at once with REDIS_URL set, otherwise on reconnecting.",
+    "once; open sessions hear of them at once with REDIS_URL set, otherwise within "
+    "2 x PRESENCE_REFRESH.",
 )
 
 role_choice = click.Choice(ROLES)
@@ -57,8 +59,8 @@ def _unheard(consequence: str) -> None:
 
 def _cut_off_later(username: str, room: str) -> None:
     _unheard(
-        f"{username}'s open sessions still receive #{room} until they reconnect "
-        "(their sends are refused already)."
+        f"{username}'s open sessions may receive #{room} for up to 2 x PRESENCE_REFRESH "
+        "(30 s by default; their sends are refused already)."
     )
 
 
@@ -172,7 +174,9 @@ def create(name: str, private: bool, topic: str | None, owner: str | None) -> No
         + (f", owned by {owner_user.username}." if owner_user else ".")
     )
     if owner_user is not None:
-        _unheard(f"{owner_user.username}'s clients show #{room.name} once they reconnect.")
+        _unheard(
+            f"{owner_user.username}'s open sessions get #{room.name} within 2 x PRESENCE_REFRESH."
+        )
 
 
 @rooms.command("delete")
@@ -194,7 +198,7 @@ def delete(name: str, yes: bool) -> None:
         )
     room_service.delete_room(None, name)
     click.echo(f"Deleted #{name}.")
-    _unheard(f"its members' clients show #{name} until they reconnect.")
+    _unheard("its members' open sessions are told within 2 x PRESENCE_REFRESH.")
 
 
 @rooms.command("set-private")
@@ -207,7 +211,7 @@ def set_private(name: str, private: bool | None) -> None:
         raise click.UsageError("Say --private or --public.")
     room = moderation.update_room(None, _admin(name), None, private)
     click.echo(f"#{room['name']} is now {'private' if room['private'] else 'public'}.")
-    _unheard("clients show the change once they reconnect.")
+    _unheard("open sessions see the change when they next list their rooms or reconnect.")
 
 
 @rooms.command("add-member")
@@ -222,7 +226,7 @@ def add_member(name: str, username: str, role: str) -> None:
     if role != "member":
         moderation.set_role(None, found, user.username, role)
     click.echo(f"Added {user.username} to #{found.room.name} as {role}.")
-    _unheard(f"{user.username}'s clients show #{found.room.name} once they reconnect.")
+    _unheard(f"{user.username}'s open sessions get #{found.room.name} within 2 x PRESENCE_REFRESH.")
 
 
 @rooms.command("remove-member")

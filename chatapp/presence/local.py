@@ -65,6 +65,11 @@ class LocalSessions:
                 if everyone or s.auth_session_id == auth_session_id or s.user_id == user_id
             }
 
+    def users(self) -> dict[str, int]:
+        """sid -> user id, for every session of this process."""
+        with self._lock:
+            return {sid: s.user_id for sid, s in self._sessions.items()}
+
     def distinct_users(self) -> int:
         with self._lock:
             return len({s.user_id for s in self._sessions.values()})

@@ -12,7 +12,7 @@ from chatapp.extensions import socketio
 from chatapp.outbox import current_relay
 from chatapp.presence import local_sessions, presence_store
 from chatapp.services import presence
-from chatapp.sockets import gate
+from chatapp.sockets import gate, memberships
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +24,11 @@ def presence_upkeep(app: Flask) -> None:
 
     Sessions of a process that died stop being refreshed and expire; the sweep
     purges them and announces their users' departure, exactly once across all
-    processes (the purge is one atomic script).
+    processes (the purge is one atomic script). Then the sessions' room
+    subscriptions are checked against the memberships (chatapp.sockets.memberships).
     """
     interval = app.config["PRESENCE_REFRESH"]
+    reconciler = memberships.Reconciler()
     while _running.get(id(app)):
         try:
             with app.app_context():
@@ -34,6 +36,7 @@ def presence_upkeep(app: Flask) -> None:
                 for change in presence_store().sweep():
                     presence.announce_gone(change)
                 end_revoked_logins()
+                reconciler.sweep()
         except Exception:
             log.exception("presence upkeep failed; retrying in %ss", interval)
         socketio.sleep(interval)

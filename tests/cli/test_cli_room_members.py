@@ -75,7 +75,8 @@ def test_remove_member_cuts_the_user_off_at_once(app, runner, connect):
     # Told what a server in another process misses without a message queue.
     assert result.stderr == (
         "Note: REDIS_URL is not set, so this reaches no open session: bob's open sessions "
-        "still receive #general until they reconnect (their sends are refused already).\n"
+        "may receive #general for up to 2 x PRESENCE_REFRESH (30 s by default; their sends "
+        "are refused already).\n"
     )
     assert roles(app, "general") == {"alice": "owner"}
     assert received(bob, "removed") == [
