@@ -161,11 +161,16 @@ def join_room(
             raise
         try:
             create_room(user, name, skip_sid=skip_sid)
+            return access(user, name)
         except Conflict:
-            raise Conflict(
-                f"The name #{normalize_room_name(name)} is taken; choose another."
-            ) from None
-        return access(user, name)
+            # Someone made it a moment ago: join theirs if we may see it. A
+            # name taken by a room we may not see stays `conflict`, as for create.
+            try:
+                found = access(user, name)
+            except NotFound:
+                raise Conflict(
+                    f"The name #{normalize_room_name(name)} is taken; choose another."
+                ) from None
     if found.is_member:
         return found
     if spend:

@@ -182,3 +182,32 @@ def test_delete_room_tells_members_and_takes_the_messages(app, connect):
         assert db.session.scalar(select(func.count()).select_from(Message)) == 0
         assert db.session.scalar(select(func.count()).select_from(Room)) == 0
     assert error_of(ack(bob, "send", {"room": "tmp", "text": "hello?"}))["code"] == "not_found"
+
+
+def test_join_with_create_racing_a_create_joins_the_room_made_first(app, connect):
+    """Two clients creating the same room at once: one creates it, the other joins it."""
+    from chatapp.extensions import db
+    from chatapp.models import User
+    from chatapp.services import rooms
+
+    alice, bob = connect("alice"), connect("bob")
+    ack(alice, "create", {"room": "shared"})
+    with app.app_context():
+        bob_user = db.session.scalar(db.select(User).where(User.username == "bob"))
+        real_access = rooms.access
+        calls = []
+
+        def first_miss(user, name, **kwargs):
+            # The first lookup runs as if before alice's create committed.
+            calls.append(name)
+            if len(calls) == 1:
+                raise rooms.room_not_found(name)
+            return real_access(user, name, **kwargs)
+
+        rooms.access = first_miss
+        try:
+            joined = rooms.join_room(bob_user, "shared", create=True)
+        finally:
+            rooms.access = real_access
+        assert joined.room.name == "shared" and joined.membership.role == "member"
+    assert ack(bob, "create", {"room": "shared"})["error"]["code"] == "conflict"
