@@ -125,3 +125,74 @@ def test_0003_renames_invalid_rooms_and_buries_unpublishable_events(empty_databa
     ]
     assert all("invalid NATS subject" in r.error and r.failed_at for r in dead)
     assert differences == []
+
+
+def test_0005_carries_rooms_over_as_public_rooms_whose_creator_is_owner(empty_database):
+    """Today's rooms stay public; the creator owns them, rejoined as owner if they had left."""
+    from datetime import UTC, datetime
+
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database})
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with app.app_context():
+        upgrade(revision="0004_invites")
+        with db.engine.begin() as conn:
+            for user_id, name in ((1, "alice"), (2, "bob")):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO users (id, username, name_key, password_hash, is_admin,"
+                        " is_disabled, created_at) VALUES (:i, :n, :n, 'x', false, false, :t)"
+                    ),
+                    {"i": user_id, "n": name, "t": now},
+                )
+            # general: alice made it and is in it; lobby: bob made it and left;
+            # orphan: its creator's account is gone.
+            for room_id, name, creator in ((1, "general", 1), (2, "lobby", 2), (3, "orphan", None)):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO rooms (id, name, created_by, created_at, last_seq)"
+                        " VALUES (:i, :n, :c, :t, 0)"
+                    ),
+                    {"i": room_id, "n": name, "c": creator, "t": now},
+                )
+            for user_id, room_id in ((1, 1), (2, 1), (1, 2), (2, 3)):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO memberships (user_id, room_id, joined_at, last_read_seq)"
+                        " VALUES (:u, :r, :t, 0)"
+                    ),
+                    {"u": user_id, "r": room_id, "t": now},
+                )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO messages (room_id, seq, user_id, text, created_at, client_id)"
+                    " VALUES (1, 1, 1, 'kept', :t, 'c1')"
+                ),
+                {"t": now},
+            )
+        upgrade()
+        with db.engine.connect() as conn:
+            # On SQLite, rebuilding `rooms` with foreign keys on cascaded into these.
+            kept = conn.execute(sa.text("SELECT text FROM messages")).scalars().all()
+            rooms = conn.execute(
+                sa.text("SELECT name, private, kind, topic FROM rooms ORDER BY id")
+            ).all()
+            roles = conn.execute(
+                sa.text("SELECT room_id, user_id, role FROM memberships ORDER BY room_id, user_id")
+            ).all()
+        differences = schema_differences(app)
+        downgrade(revision="0004_invites")
+        db.engine.dispose()
+    assert [tuple(row) for row in rooms] == [
+        ("general", False, "room", None),
+        ("lobby", False, "room", None),
+        ("orphan", False, "room", None),
+    ]
+    assert [tuple(row) for row in roles] == [
+        (1, 1, "owner"),
+        (1, 2, "member"),
+        (2, 1, "member"),
+        (2, 2, "owner"),
+        (3, 2, "member"),
+    ]
+    assert differences == []
+    assert kept == ["kept"]
