@@ -57,8 +57,7 @@ def chat(server, room, username, json_mode, register, save, debug) -> None:
     try:
         # A script joins its --chatroom alone: rejoining every room of the
         # account would announce it in each of them on every run.
-        others = _memberships(conf.server, token) if interactive else []
-        if not session.enter(conf.room, others):
+        if not session.enter(conf.room, rejoin=interactive):
             code = EXIT_NO_ROOM
         elif interactive:
             history = settings.history_path(conf.server, username)
@@ -71,14 +70,6 @@ def chat(server, room, username, json_mode, register, save, debug) -> None:
     finally:
         session.close()
     sys.exit(code)
-
-
-def _memberships(server: str, token: str) -> list[str]:
-    """The rooms to rejoin: the user's memberships, kept on the server."""
-    try:
-        return rest.my_rooms(server, token)
-    except rest.Unreachable:
-        return []
 
 
 def _log_in_again(conf: settings.Settings, session: ChatSession) -> bool:

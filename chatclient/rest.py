@@ -47,10 +47,12 @@ def request(method: str, url: str, server: str, **options) -> requests.Response:
         ) from None
 
 
-def my_rooms(server: str, token: str) -> list[str]:
-    """The rooms this user is a member of (GET /api/me/rooms), to rejoin on start."""
+def public_rooms(server: str, token: str, limit: int) -> list[dict] | None:
+    """The first `limit` rooms of GET /api/rooms (public ones and the user's); None if refused."""
     headers = {"Authorization": f"Bearer {token}"}
-    response = request("GET", f"{server}/api/me/rooms", server, headers=headers)
+    response = request(
+        "GET", f"{server}/api/rooms", server, headers=headers, params={"limit": limit}
+    )
     if response.status_code != 200:
-        return []  # an older server without the route: start with --chatroom alone
-    return [room["name"] for room in response.json().get("rooms", [])]
+        return None
+    return response.json().get("rooms", [])

@@ -12,7 +12,8 @@ unsent lines, and the front end (terminal.py) says so and offers a new login
 (`resume`) or exits.
 
 Quitting is a disconnect: memberships stay, and the next start on a terminal
-rejoins them (GET /api/me/rooms, `enter`). Only /leave ends a membership.
+rejoins them (`my_rooms`, `enter`), never re-creating a deleted one. Only
+/leave, a kick, a ban or a deletion ends a membership (team.py says which).
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from collections.abc import Callable
 import socketio
 
 from chatclient import logs
+from chatclient.reading import ReadMarker
 from chatclient.render import Output
 from chatclient.rooms import Rooms
 from chatclient.sending import Sender
+from chatclient.team import Team
 
 LOGIN_ENDED = "Your login ended: log in again."
 # The server cuts a socket right after telling it its login ended.
@@ -49,7 +52,7 @@ def login_refused(reply: object) -> bool:
     return isinstance(error, dict) and error.get("code") == "unauthorized"
 
 
-class ChatSession(Rooms, Sender):
+class ChatSession(Rooms, Sender, Team):
     """One user's connection to one server, with the rooms it shows."""
 
     def __init__(self, server: str, token: str, out: Output) -> None:
@@ -78,6 +81,7 @@ class ChatSession(Rooms, Sender):
         self._refusal: str | None = None  # the server's reason for the last refused connect
         self._waiting: set[threading.Event] = set()  # calls awaiting their ack
         self._waiting_lock = threading.Lock()
+        self.reads = ReadMarker(self._call, self._can_send, self._stop, self._on_read)
         Rooms.__init__(self)
         Sender.__init__(self)
         self.sio.on("connect", self._on_connect)
@@ -88,6 +92,11 @@ class ChatSession(Rooms, Sender):
         self.sio.on("presence", self.out.presence)
         self.sio.on("notice", self.out.notice)
         self.sio.on("member", self.out.member)
+        self.sio.on("rooms", self._on_rooms)
+        self.sio.on("room_added", self._on_room_added)
+        self.sio.on("removed", self._on_removed)
+        self.sio.on("room_updated", self._on_room_updated)
+        self.sio.on("read", self._on_read)
 
     # -- connection --
 
@@ -101,6 +110,7 @@ class ChatSession(Rooms, Sender):
         self._connected_once = True
         self.synced.set()
         self.start_sender()
+        self.reads.start()
 
     def _dial(self) -> None:
         """Connect once (the caller holds _link_lock); ConnectionError if refused."""
@@ -155,14 +165,14 @@ class ChatSession(Rooms, Sender):
             delay = min(delay * 2, 15)
 
     def _resync(self) -> None:
-        for room in self.room_names():
-            self._join(room, quiet=True)
+        self.catch_up()
         if not self.sio.connected:
             return  # lost again meanwhile: the next connect resyncs
         self.out.info("Reconnected.", "reconnected")
         # Only now: a line resent before its room was rejoined would be refused.
         self.synced.set()
         self.wake_sender()
+        self.reads.wake()
 
     def _end_login(self) -> None:
         """The login ended: stop reconnecting and sending, keep what is unsent.
@@ -217,6 +227,7 @@ class ChatSession(Rooms, Sender):
 
     def close(self) -> None:
         """Disconnect (Ctrl-D, Ctrl-C, /quit, end of input); memberships stay."""
+        self.reads.flush()  # the last lines shown are read too
         self._stop.set()
         self.wake_sender()
         self._wake_waiting_calls()

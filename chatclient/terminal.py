@@ -13,24 +13,16 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
+from chatclient import slash
 from chatclient.session import LOGIN_ENDED, ChatSession
+from chatclient.slash import SLASH_HELP
 
-SLASH_HELP = "/join NAME, /leave, /rooms, /say TEXT, /quit; #help lists the server's commands."
 EXIT_NOT_SENT = 1
 EXIT_LOGIN_ENDED = 5
 # After end of input, how long queued lines may wait for the server to return.
 DRAIN_SECONDS = 60
 # At /quit, how long lines already on their way may take to be acknowledged.
 QUIT_SECONDS = 5
-
-
-def say_text(text: str) -> str:
-    """What to send so that `text` is stored as typed, even a leading `#`.
-
-    The server runs a text starting with `#word` as a command and stores one
-    starting with `##` with the first `#` removed: so `#` is doubled.
-    """
-    return "#" + text if text.startswith("#") else text
 
 
 def handle_line(session: ChatSession, line: str) -> bool:
@@ -42,28 +34,7 @@ def handle_line(session: ChatSession, line: str) -> bool:
         session.send(text)
         return True
     command, _, argument = text[1:].partition(" ")
-    command = command.lower()
-    if command in ("quit", "exit"):
-        return False
-    if command == "say" and argument.strip():
-        session.send(say_text(argument.strip()))
-    elif command == "join" and argument.strip():
-        session.join(argument.strip())
-    elif command == "leave":
-        if session.current is None:
-            session.out.error("You are not in a room.", "no_room")
-            session.count_refusal()
-        else:
-            left = session.current
-            session.leave(left)
-            now = f"; now in #{session.current}" if session.current else ""
-            session.out.info(f"Left #{left}{now}.")
-    elif command == "rooms":
-        session.out.rooms(session.room_names(), session.current)
-    else:
-        session.out.error(f"Unknown command /{command}. Try {SLASH_HELP}", "unknown_command")
-        session.count_refusal()
-    return True
+    return slash.run(session, command, argument)
 
 
 def report_unsent(session: ChatSession, also: Iterable[str] = ()) -> int:
@@ -168,7 +139,8 @@ def run_interactive(
             _exit_prompt(prompt.app)
 
     with patch_stdout(raw=True):
-        session.out.info(f"Type to chat in #{session.current}. {SLASH_HELP} Ctrl-D quits.")
+        where = session.out.label(session.current)
+        session.out.info(f"Type to chat in {where}. {SLASH_HELP} Ctrl-D quits.")
         while True:
             if session.login_ended.is_set():
                 session.out.error(LOGIN_ENDED, "login_ended")
@@ -177,7 +149,7 @@ def run_interactive(
                     return EXIT_LOGIN_ENDED
             try:
                 line = prompt.prompt(
-                    lambda: f"#{session.current or '-'}> ",
+                    lambda: f"{session.out.label(session.current or '-')}> ",
                     default=draft,
                     pre_run=login_ended_meanwhile,
                 )

@@ -1,7 +1,7 @@
 """How the client turns typed lines into messages, and events into lines, without a server."""
 
 from chatclient.render import Output
-from chatclient.terminal import say_text
+from chatclient.slash import say_text
 
 
 def test_say_doubles_a_leading_hash_only():
