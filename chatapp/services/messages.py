@@ -39,9 +39,12 @@ MESSAGES = cast(Table, Message.__table__)
 # The statements of every send, built once: constructing them per call was a
 # measurable share of a send's CPU (see docs/benchmarks.md).
 MEMBERSHIPS = cast(Table, Membership.__table__)
-# The membership check rides on the sequence update: no row comes back unless
-# the sender is a member, so a kick on another process bites at the next send
-# with no extra round trip (its cost is measured in bench/send_check.py).
+# The membership check rides on the statements of every send, with no round
+# trip of its own (its cost: bench/send_check.py). The sequence UPDATE checks
+# it before taking the room's row lock, so a non-member never holds it; the
+# INSERT checks it again after: under READ COMMITTED each statement sees what
+# committed before it began, so a send that waited for a kick's room lock
+# (services.moderation) sees the kick and stores nothing.
 NEXT_SEQ = (
     update(ROOMS)
     .where(
@@ -55,7 +58,22 @@ NEXT_SEQ = (
     .values(last_seq=ROOMS.c.last_seq + 1)
     .returning(ROOMS.c.last_seq, ROOMS.c.private)
 )
-INSERT_MESSAGE = insert(MESSAGES).returning(MESSAGES.c.id)
+_COLUMNS = ("room_id", "seq", "user_id", "text", "created_at", "client_id")
+INSERT_MESSAGE = (
+    insert(MESSAGES)
+    .from_select(
+        list(_COLUMNS),
+        select(*(bindparam(name, type_=MESSAGES.c[name].type) for name in _COLUMNS)).where(
+            exists()
+            .where(
+                MEMBERSHIPS.c.room_id == bindparam("room_id"),
+                MEMBERSHIPS.c.user_id == bindparam("user_id"),
+            )
+            .correlate(None)
+        ),
+    )
+    .returning(MESSAGES.c.id)
+)
 
 
 def find_by_client_id(user: User, client_id: str) -> Message | None:
@@ -103,7 +121,11 @@ def insert_message(
     }
     message = Message(**values)  # not added to the session: the payload's source
     try:
-        message.id = db.session.execute(INSERT_MESSAGE, values).scalar_one()
+        inserted = db.session.execute(INSERT_MESSAGE, values).scalar_one_or_none()
+        if inserted is None:  # removed from the room while waiting for its lock
+            db.session.rollback()
+            raise StaleRoom
+        message.id = inserted
         # Built once: the NATS event and the broadcast carry this same object.
         payload = message_payload(message, room.name, user.username)
         # Same transaction: the event exists if and only if the message does.

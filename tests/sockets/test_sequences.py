@@ -90,3 +90,46 @@ def test_a_failed_send_gives_its_number_back(app, two_users):
         db.session.rollback()
         after, _ = messages.store_message(alice, room, "two")
         assert after.seq == 2
+
+
+def test_a_send_waiting_for_a_kick_stores_nothing(app, two_users):
+    """A send blocked on the room lock a kick holds sees the kick once it commits."""
+    from sqlalchemy import text
+
+    from chatapp.errors import ChatError
+    from chatapp.services import moderation
+    from chatapp.services.rooms import end_membership
+    from tests.helpers.wait import wait_for
+
+    (alice_id, bob_id), room_id = two_users
+    holding, outcome = threading.Event(), {}
+
+    def send():
+        with app.app_context():
+            bob = db.session.get(accounts.User, bob_id)
+            holding.wait(10)
+            try:
+                outcome["sent"] = messages.send_message(
+                    bob, rooms.RoomKey(room_id, "general"), "x", None
+                )
+            except ChatError as error:
+                outcome["refused"] = error.code
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    with app.app_context():
+        alice = db.session.get(accounts.User, alice_id)
+        found = moderation.acting(alice, "general")  # the room's row lock (PostgreSQL)
+        end_membership(bob_id, found.room)  # not committed yet
+        holding.set()
+        if db.engine.dialect.name == "postgresql":
+            # Commit only once the send waits for the lock: the race under test.
+            with db.engine.connect() as watcher:
+                waiting = text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                )
+                wait_for(lambda: watcher.execute(waiting).scalar(), 10, message="the send to wait")
+        db.session.commit()
+    sender.join(30)
+    assert outcome == {"refused": "not_in_room"}
+    assert seqs(app, room_id) == []
