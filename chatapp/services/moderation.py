@@ -9,24 +9,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete
 
 from chatapp import notify, outbox
 from chatapp.errors import Conflict, Forbidden, NotFound
 from chatapp.extensions import db
 from chatapp.models import Membership, RoomBan, User
 from chatapp.payloads import member_payload
-from chatapp.services import presence
+from chatapp.services import limits, presence
 from chatapp.services.access import MODERATOR, OWNER, RANK, Access, access
 from chatapp.services.accounts import find_user
 from chatapp.services.room_views import membership_info, room_info
-from chatapp.services.rooms import add_membership, check_room_budget, end_membership, is_banned
+from chatapp.services.rooms import (
+    add_membership,
+    check_room_budget,
+    end_membership,
+    is_banned,
+    owner_count,
+)
 from chatapp.services.text import clean_reason, clean_topic
 
 
-def _target(username: str) -> User:
+def _target(username: str, *, active: bool = False) -> User:
+    """The user acted on; `active`: a disabled account cannot be added anywhere
+    (but can still be kicked, banned or have its role changed)."""
     user = find_user(username)
-    if user is None or user.is_disabled:
+    if user is None or (active and user.is_disabled):
         raise NotFound(f"No user called {username!r}.")
     return user
 
@@ -55,7 +63,10 @@ def invite(actor: User | None, found: Access, username: str) -> dict[str, Any]:
     elif found.rank < RANK["member"]:
         found.require_member()
     found.require(RANK["member"], "invite")  # refuses direct conversations
-    room, user = found.room, _target(username)
+    room, user = found.room, _target(username, active=True)
+    if actor is not None:
+        # An invite spends a join of the inviter's: adding people is not free.
+        limits.spend("RATELIMIT_JOINS", f"user:{actor.id}")
     if _membership(room.id, user.id) is not None:
         raise Conflict(f"{user.username} is already in #{room.name}.")
     if is_banned(user.id, room):
@@ -148,7 +159,7 @@ def set_role(actor: User | None, found: Access, username: str, role: str) -> Non
     if target.role == role:
         return
     # An admin (or the admin CLI) may leave a room ownerless, as the CLI creates them.
-    if target.role == "owner" and _owners(room.id) <= 1 and not found.is_admin:
+    if target.role == "owner" and owner_count(room) <= 1 and not found.is_admin:
         raise Forbidden(f"#{room.name} needs an owner; make another member owner first.")
     target.role = role
     payload = member_payload(
@@ -183,14 +194,6 @@ def update_room(
     outbox.wake()
     notify.room_updated(info)
     return info
-
-
-def _owners(room_id: int) -> int:
-    return db.session.execute(
-        select(func.count())
-        .select_from(Membership)
-        .where(Membership.room_id == room_id, Membership.role == "owner")
-    ).scalar_one()
 
 
 def _removed(

@@ -60,6 +60,12 @@ def get_member_room(user: User, name: str) -> Room:
     return member_access(user, name).room
 
 
+def is_member(user_id: int, room_id: int) -> bool:
+    """Whether the membership exists now (a fresh read: the transaction so far ends first)."""
+    db.session.rollback()
+    return db.session.get(Membership, (user_id, room_id), populate_existing=True) is not None
+
+
 def is_banned(user_id: int, room: Room) -> bool:
     return db.session.get(RoomBan, (room.id, user_id)) is not None
 
@@ -82,8 +88,12 @@ def check_room_budget(user_id: int, whose: str = "You are") -> None:
 
 
 def add_membership(user: User, room: Room, role: str, event: str, by: str | None) -> dict[str, Any]:
-    """Stage `user`'s membership and its NATS event; the caller commits. The `member` event."""
-    db.session.add(Membership(user_id=user.id, room_id=room.id, role=role))
+    """Stage `user`'s membership and its NATS event; the caller commits. The `member` event.
+
+    A new member has read everything before them: unread counts what comes next.
+    """
+    newest = select(Room.last_seq).where(Room.id == room.id).scalar_subquery()
+    db.session.add(Membership(user_id=user.id, room_id=room.id, role=role, last_read_seq=newest))
     db.session.flush()
     payload = member_payload(
         room.name, user.username, event, by, role if role != "member" else None
@@ -175,14 +185,19 @@ def join_room(
         return found
     if spend:
         limits.spend("RATELIMIT_JOINS", f"user:{user.id}")
+    # Again under the room's lock (PostgreSQL): a ban committing between the
+    # first read and the insert would otherwise let a banned user in.
+    found = access(user, name, lock=True)
+    if found.is_member:
+        db.session.rollback()
+        return found
     room = found.room
     if is_banned(user.id, room):
+        db.session.rollback()
         raise Forbidden(f"You are banned from #{room.name}.")
     check_room_budget(user.id)
-    # The first to join a room its last owner left (alone) takes it over.
-    role = "owner" if room.kind != DIRECT and _owners(room) == 0 else "member"
     try:
-        payload = add_membership(user, room, role, "joined", user.username)
+        payload = add_membership(user, room, "member", "joined", user.username)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()  # another session of the same user joined first
@@ -270,7 +285,7 @@ def delete_room(actor: User | None, name: str) -> None:
     notify.room_closed(room.name)
 
 
-def _owners(room: Room) -> int:
+def owner_count(room: Room) -> int:
     return db.session.execute(
         select(func.count())
         .select_from(Membership)
@@ -279,7 +294,7 @@ def _owners(room: Room) -> int:
 
 
 def _last_owner(room: Room) -> bool:
-    return _owners(room) <= 1
+    return owner_count(room) <= 1
 
 
 def _member_count(room: Room) -> int:

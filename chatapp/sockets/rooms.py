@@ -12,12 +12,13 @@ from typing import Any
 from flask import current_app
 
 from chatapp import notify
+from chatapp.errors import NotInRoom
 from chatapp.extensions import socketio
 from chatapp.models import User
 from chatapp.presence import local_sessions, presence_store
 from chatapp.schemas import SendMessage, clean_message_text
 from chatapp.services import chat_commands, limits, messages, presence, queries, room_views, rooms
-from chatapp.sockets.session import socket_session, subscribe
+from chatapp.sockets.session import socket_session, subscribe, unsubscribe
 
 HISTORY_ON_JOIN = 50
 
@@ -47,6 +48,13 @@ def join(user: User, sid: str, room_name: str, create: bool = False) -> dict[str
     # (clients drop repeats by seq).
     presence.announce(change, "join")
     subscribe(sid, name)
+    if not rooms.is_member(user.id, room.id):
+        # Removed between the membership's commit and the subscription: the
+        # removal could not unsubscribe a socket that was not subscribed yet.
+        unsubscribe(sid, name)
+        session.rooms.pop(name, None)
+        presence.announce(presence_store().leave(sid, name), "leave")
+        raise NotInRoom(f"You are not in #{name}.")
     history = queries.room_history(room, limit=HISTORY_ON_JOIN)
     notify.notice(sid, name, welcome_text(name, user.username, change.online))
     return {

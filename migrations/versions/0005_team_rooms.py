@@ -5,7 +5,9 @@ Adds `rooms.private`, `rooms.kind` ("room" or "direct"), `rooms.topic`,
 table. Today's rooms carry over as public rooms whose creator is an owner: the
 creator's membership becomes "owner", and a creator who had left the room is
 made a member again as its owner (a room whose creator was deleted keeps no
-owner; a server admin can name one with `cli.py rooms set-role`).
+owner; a server admin can name one with `cli.py rooms set-role`). Every
+membership starts with the room read up to its newest message. The downgrade
+refuses while private rooms or direct conversations exist.
 
 Revision ID: 0005_team_rooms
 Revises: 0004_invites
@@ -45,9 +47,25 @@ def upgrade():
     with op.batch_alter_table("room_bans") as batch:
         batch.create_index(batch.f("ix_room_bans_user_id"), ["user_id"], unique=False)
     make_creators_owners(op.get_bind())
+    # Nothing kept read state before: count what exists as read, or every
+    # member would start with the room's whole history unread.
+    op.execute(
+        "UPDATE memberships SET last_read_seq ="
+        " (SELECT rooms.last_seq FROM rooms WHERE rooms.id = memberships.room_id)"
+    )
 
 
 def downgrade():
+    bind = op.get_bind()
+    hidden = bind.execute(
+        sa.text("SELECT count(*) FROM rooms WHERE private OR kind <> 'room'")
+    ).scalar()
+    if hidden:
+        # The older schema has no private rooms: they would become public.
+        raise RuntimeError(
+            f"{hidden} private rooms or direct conversations exist; delete them "
+            "(cli.py rooms delete) before downgrading below 0005_team_rooms."
+        )
     with op.batch_alter_table("room_bans") as batch:
         batch.drop_index(batch.f("ix_room_bans_user_id"))
     op.drop_table("room_bans")

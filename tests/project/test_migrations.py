@@ -150,7 +150,7 @@ def test_0005_carries_rooms_over_as_public_rooms_whose_creator_is_owner(empty_da
                 conn.execute(
                     sa.text(
                         "INSERT INTO rooms (id, name, created_by, created_at, last_seq)"
-                        " VALUES (:i, :n, :c, :t, 0)"
+                        " VALUES (:i, :n, :c, :t, :i)"
                     ),
                     {"i": room_id, "n": name, "c": creator, "t": now},
                 )
@@ -179,6 +179,7 @@ def test_0005_carries_rooms_over_as_public_rooms_whose_creator_is_owner(empty_da
             roles = conn.execute(
                 sa.text("SELECT room_id, user_id, role FROM memberships ORDER BY room_id, user_id")
             ).all()
+            read = conn.execute(sa.text("SELECT room_id, last_read_seq FROM memberships")).all()
         differences = schema_differences(app)
         downgrade(revision="0004_invites")
         db.engine.dispose()
@@ -196,3 +197,27 @@ def test_0005_carries_rooms_over_as_public_rooms_whose_creator_is_owner(empty_da
     ]
     assert differences == []
     assert kept == ["kept"]
+    # Each membership starts with its room read: rooms.last_seq is the room id here.
+    assert read and all(room_id == last_read for room_id, last_read in read)
+
+
+def test_0005_downgrade_refuses_to_make_private_rooms_public(empty_database, caplog):
+    import pytest
+
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database})
+    with app.app_context():
+        upgrade()
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO rooms (name, created_at, last_seq, private, kind)"
+                    " VALUES ('secret', CURRENT_TIMESTAMP, 0, true, 'room')"
+                )
+            )
+        with pytest.raises(SystemExit):  # Flask-Migrate logs the error, then exits
+            downgrade(revision="0004_invites")
+        assert "1 private rooms or direct conversations exist" in caplog.text
+        with db.engine.connect() as conn:
+            private = conn.execute(sa.text("SELECT private FROM rooms")).scalar()
+        db.engine.dispose()
+    assert private

@@ -121,3 +121,48 @@ def test_reasons_follow_the_text_rules(ops):
     assert code(ack(ops["alice"], "kick", {"room": "ops", "user": "nobody"})) == "not_found"
     god = {"room": "ops", "user": "bob", "role": "god"}
     assert code(ack(ops["alice"], "set_role", god)) == "bad_request"
+
+
+def test_a_disabled_account_can_still_be_kicked_and_banned_but_not_invited(app, ops, connect):
+    with app.app_context():
+        db.session.query(User).filter_by(username="bob").update({"is_disabled": True})
+        db.session.query(User).filter_by(username="carol").update({"is_disabled": True})
+        db.session.commit()
+    assert ack(ops["alice"], "kick", {"room": "ops", "user": "bob"})["ok"]
+    assert ack(ops["alice"], "ban", {"room": "ops", "user": "carol"})["ok"]
+    assert code(ack(ops["alice"], "invite", {"room": "ops", "user": "bob"})) == "not_found"
+
+
+def test_a_room_without_owner_is_not_taken_over_by_the_next_joiner(app, ops, connect):
+    root = connect("root")
+    with app.app_context():
+        db.session.query(User).filter_by(username="root").update({"is_admin": True})
+        db.session.commit()
+    assert ack(root, "kick", {"room": "ops", "user": "alice"})["ok"]  # the last owner
+    mallory = connect("mallory")
+    ack(mallory, "join", {"room": "ops"})
+    [me] = [r for r in ack(mallory, "my_rooms", {})["rooms"] if r["name"] == "ops"]
+    assert me["role"] == "member"
+    assert code(ack(mallory, "kick", {"room": "ops", "user": "bob"})) == "forbidden"
+
+
+def test_a_new_member_starts_with_nothing_unread(ops, connect):
+    for n in range(3):
+        ack(ops["alice"], "send", {"room": "ops", "text": f"before {n}"})
+    dave = connect("dave")
+    ack(dave, "join", {"room": "ops"})
+    [room] = ack(dave, "my_rooms", {})["rooms"]
+    assert (room["seq"], room["last_read_seq"], room["unread"]) == (3, 3, 0)
+    ack(ops["alice"], "send", {"room": "ops", "text": "after"})
+    [room] = ack(dave, "my_rooms", {})["rooms"]
+    assert room["unread"] == 1
+
+
+def test_invites_spend_the_inviters_join_budget(app, connect):
+    app.config["RATELIMIT_JOINS"] = "2 per minute"
+    alice = connect("alice")
+    for name in ("bob", "carol", "dave"):
+        connect(name)
+    ack(alice, "create", {"room": "ops"})  # one join spent
+    assert ack(alice, "invite", {"room": "ops", "user": "bob"})["ok"]
+    assert code(ack(alice, "invite", {"room": "ops", "user": "carol"})) == "rate_limited"
