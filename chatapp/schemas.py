@@ -21,7 +21,8 @@ USERNAME_RE = r"^[A-Za-z0-9_.\-]{3,32}$"
 ROOM_RE = re.compile(r"[a-z0-9_\-]{1,64}")
 # Direct conversations are named by their two user ids, "~<low>-<high>": a
 # form no one can give a room they create, so the two kinds never collide.
-DIRECT_RE = re.compile(r"~[1-9][0-9]{0,18}-[1-9][0-9]{0,18}")
+# One whose user was deleted gets its room id appended (services.direct).
+DIRECT_RE = re.compile(r"~[1-9][0-9]{0,18}-[1-9][0-9]{0,18}(-[1-9][0-9]{0,18})?")
 CLIENT_ID_RE = r"^[A-Za-z0-9_.:\-]{1,64}$"
 # Invite codes are made by secrets.token_urlsafe (URL-safe base64); the range
 # leaves room to make them longer or shorter later without a client change.

@@ -258,8 +258,17 @@ def set_admin(user: User, admin: bool) -> None:
 
 
 def delete_user(user: User) -> None:
-    """Delete the account; its messages stay in their rooms without an author."""
+    """Delete the account; its messages stay in their rooms without an author.
+
+    Its direct conversations are renamed `~<a>-<b>-<room id>`: ids can be
+    reused (SQLite hands out the highest one again), and a new account with
+    the deleted one's id must not open the old conversation and its history.
+    """
+    from chatapp.services.direct import announce_retired, retire_conversations
+
     user_id = user.id
+    retired = retire_conversations(user_id)
     db.session.delete(user)
     db.session.commit()
     notify.logins_revoked(user_id=user_id)
+    announce_retired(retired)

@@ -7,7 +7,7 @@ No roles, no invites, never listed to anyone else, not left.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from chatapp import notify, outbox
@@ -61,3 +61,36 @@ def open_direct(user: User, username: str) -> tuple[Room, bool]:
     for member in (other, user):
         notify.room_added(member.id, member.username, membership_info(member, room), user.username)
     return room, True
+
+
+def retire_conversations(user_id: int) -> list[tuple[str, int]]:
+    """Rename the direct conversations of an account being deleted, in the caller's
+    transaction; [(old name, room id)] for `notify.conversation_renamed` after commit."""
+    found = db.session.execute(
+        select(Room.name, Room.id)
+        .join(Membership, Membership.room_id == Room.id)
+        .where(Membership.user_id == user_id, Room.kind == DIRECT)
+    ).all()
+    for old_name, room_id in found:
+        db.session.execute(
+            update(Room).where(Room.id == room_id).values(name=f"{old_name}-{room_id}")
+        )
+    return [(old_name, room_id) for old_name, room_id in found]
+
+
+def announce_retired(retired: list[tuple[str, int]]) -> None:
+    """After the commit: no session receives a retired name any more (a new account
+    could be given it); the remaining user's sessions get the conversation renamed."""
+    for old_name, room_id in retired:
+        notify.room_closed(old_name)
+        room = db.session.get(Room, room_id)
+        if room is None:
+            continue
+        members = db.session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.room_id == room_id)
+        ).all()
+        for member in members:
+            notify.removed(member.id, member.username, old_name, None, "renamed", False)
+            notify.room_added(member.id, member.username, membership_info(member, room), None)

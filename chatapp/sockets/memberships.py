@@ -76,6 +76,11 @@ class Reconciler:
             mine, due = have.get(sid, set()), wanted.get(user_id, set())
             differences |= {("drop", sid, room) for room in mine - due}
             differences |= {("add", sid, room) for room in due - mine}
+            # Presence rooms a removal on another process could not clear here:
+            # a presence refresh after a Redis restart would bring them back.
+            session = local_sessions().get(sid)
+            present = set(session.rooms) if session is not None else set()
+            differences |= {("forget", sid, room) for room in present - due - mine}
         confirmed, self.seen = differences & self.seen, differences
         for action, sid, room in sorted(confirmed):
             self._correct(action, sid, room, sessions[sid])
@@ -84,9 +89,10 @@ class Reconciler:
         return len(confirmed)
 
     def _correct(self, action: str, sid: str, room: str, user_id: int) -> None:
-        if action == "drop":
-            socketio.server.leave_room(sid, room, namespace="/")
-            socketio.emit("removed", removed_payload(room, None, None, False), to=sid)
+        if action in ("drop", "forget"):
+            if action == "drop":
+                socketio.server.leave_room(sid, room, namespace="/")
+                socketio.emit("removed", removed_payload(room, None, None, False), to=sid)
             session = local_sessions().get(sid)
             if session is not None and session.rooms.pop(room, None) is not None:
                 presence.announce(presence_store().leave(sid, room), "leave")

@@ -77,3 +77,26 @@ def test_read_state_survives_a_reconnect(connect):
     again = connect("alice")
     [room] = again.rooms_told
     assert (room["last_read_seq"], room["unread"]) == (1, 1)
+
+
+def test_a_deleted_users_conversation_is_not_handed_to_the_next_account(app, connect):
+    """SQLite reuses the highest user id: the next account must not inherit the old
+    conversation (its name is made of the two ids) or its history."""
+    from chatapp.services import accounts
+
+    alice, bob = connect("alice"), connect("bob")
+    old = ack(alice, "direct", {"user": "bob"})["room"]["name"]
+    ack(bob, "send", {"room": old, "text": "for alice only"})
+    drain(alice)
+    bob.disconnect()
+    with app.app_context():
+        accounts.delete_user(accounts.get_user("bob"))
+    [renamed] = received(alice, "room_added")
+    assert renamed["room"]["name"].startswith(old + "-") and renamed["room"]["with"] is None
+    mallory = connect("mallory")
+    fresh = ack(mallory, "direct", {"user": "alice"})["room"]
+    assert fresh["members"] == 2
+    history = ack(mallory, "history", {"room": fresh["name"]})
+    assert history["messages"] == []
+    kept = ack(alice, "history", {"room": renamed["room"]["name"]})
+    assert [m["text"] for m in kept["messages"]] == ["for alice only"]

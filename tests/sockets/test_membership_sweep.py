@@ -73,3 +73,37 @@ def test_a_difference_seen_once_is_forgotten_when_it_goes_away(app, connect):
         db.session.add(Membership(user_id=alice_id, room_id=room_id, role="owner"))
         db.session.commit()
         assert sweeper.sweep() == 0 and sweeper.sweep() == 0
+
+
+def test_a_presence_entry_left_behind_by_another_process_is_forgotten(app, connect):
+    """A removal on another process unsubscribes this one's socket but cannot clear its
+    presence bookkeeping; the sweep does, so no refresh brings the user back online."""
+    from chatapp.extensions import socketio
+    from chatapp.presence import local_sessions
+
+    alice, bob = connect("alice"), connect("bob")
+    ack(alice, "join", {"room": "lobby", "create": True})
+    ack(bob, "join", {"room": "lobby"})
+    bob_id, room_id = ids(app, "bob", "lobby")
+    with app.app_context():
+        db.session.execute(
+            delete(Membership).where(Membership.user_id == bob_id, Membership.room_id == room_id)
+        )
+        db.session.commit()
+        # What the Socket.IO queue does for the other process's kick: the socket only.
+        sid = bob_sid(app, bob_id)
+        socketio.server.leave_room(sid, "lobby", namespace="/")
+        drain(alice, bob)
+        sweeper = Reconciler()
+        assert sweeper.sweep() == 0 and sweeper.sweep() == 1
+        assert "lobby" not in local_sessions().get(sid).rooms
+    [left] = received(alice, "presence")
+    assert (left["event"], left["user"], left["online"]) == ("leave", "bob", 1)
+    assert received(bob, "removed") == []  # its socket had been told already
+
+
+def bob_sid(app, user_id):
+    from chatapp.presence import local_sessions
+
+    with app.app_context():
+        return next(sid for sid, uid in local_sessions().users().items() if uid == user_id)
