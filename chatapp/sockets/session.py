@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from chatapp.auth.tokens import read_token
 from chatapp.errors import RateLimited, Unauthorized
-from chatapp.extensions import socketio
+from chatapp.extensions import db, socketio
 from chatapp.models import User
 from chatapp.presence import local_sessions
 from chatapp.presence.local import LocalSession
@@ -64,6 +64,11 @@ def session_user() -> User:
     user = load_session_user(auth_session_id) if auth_session_id else None
     if user is None:
         raise Unauthorized(LOGIN_ENDED)
+    # The cached user outlives this event's database session. Detached now, it
+    # keeps the columns it was loaded with: attached, a service's rollback would
+    # expire them, and every later event reading them would fail (a detached
+    # instance cannot reload) until the next re-check.
+    db.session.expunge(user)
     if local is not None:
         local.user, local.checked_at = user, now
     return user

@@ -225,3 +225,24 @@ def test_unexpected_errors_become_internal_error_without_details(alice, monkeypa
     reply = ack(alice, "history", {"room": "general"})
     assert error_code(reply) == "internal_error"
     assert "secret" not in str(reply)
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        ("create", {"room": "taken"}),  # refused after a rollback: the name is in use
+        ("unban", {"room": "mine", "user": "bob"}),  # refused after a rollback: no such ban
+        ("read", {"room": "mine", "seq": 0}),  # answered after ending its read with a rollback
+    ],
+    ids=["create", "unban", "read"],
+)
+def test_a_rollback_in_the_event_that_loads_the_login_leaves_the_socket_working(connect, first):
+    """The event that (re)loads a socket's login may roll back; the cached login survives it."""
+    bob, alice = connect("bob"), connect("alice")
+    assert ack(bob, "create", {"room": "taken"})["ok"]
+    assert ack(alice, "create", {"room": "mine"})["ok"]
+    fresh = connect("alice")  # its first event loads the login it then caches
+    event, data = first
+    ack(fresh, event, data)
+    assert ack(fresh, "my_rooms", {})["ok"]
+    assert ack(fresh, "send", {"room": "mine", "text": "still here"})["ok"]
