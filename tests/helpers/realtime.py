@@ -20,7 +20,7 @@ def login(url: str, username: str, password: str = "correct horse") -> str:
     return response.json()["token"]
 
 
-#: The server events a ChatClient records.
+#: The server events a ChatClient records; `rooms` arrives on every connect.
 EVENTS = (
     "message",
     "presence",
@@ -30,6 +30,8 @@ EVENTS = (
     "removed",
     "room_added",
     "room_updated",
+    "rooms",
+    "read",
 )
 
 

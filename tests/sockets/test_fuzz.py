@@ -5,60 +5,11 @@ Never a 500, never `internal_error`, never a traceback; always the one error sha
 
 import json
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-KNOWN_CODES = {
-    "bad_request",
-    "too_long",
-    "not_in_room",
-    "not_found",
-    "unknown_command",
-    "unknown_event",
-    "rate_limited",
-    "unauthorized",
-    "forbidden",
-    "conflict",
-    "unsupported_media_type",
-    "too_large",
-    "method_not_allowed",
-    "unavailable",
-}
+from tests.helpers.fuzzing import FUZZ, check_ack, check_response, nasty_text, values
 
-# Every code point, lone surrogates included, with bidi and zero-width ones made likely.
-nasty_text = st.one_of(
-    st.text(st.characters(codec=None, exclude_categories=()), max_size=50),
-    st.sampled_from(
-        [
-            "\u202e",
-            "\u200b",
-            "\x00",
-            "\ud800",
-            "#",
-            "#help",
-            "#history x",
-            " " * 5000,
-            "x" * 5000,
-            "general",
-            "../..",
-            "\x1b[2J",
-        ]
-    ),
-)
-scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=True, allow_infinity=True),
-    nasty_text,
-)
-values = st.recursive(
-    scalars,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(nasty_text, inner, max_size=4)
-    ),
-    max_leaves=20,
-)
 fields = st.sampled_from(["room", "text", "client_id", "before_seq", "after_seq", "limit"])
 payloads = st.one_of(
     values,
@@ -68,15 +19,6 @@ payloads = st.one_of(
         optional={"text": values, "client_id": values, "before_seq": values, "limit": values},
     ),
 )
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
-
-
-def check_ack(reply):
-    assert isinstance(reply, dict) and isinstance(reply.get("ok"), bool), reply
-    if not reply["ok"]:
-        assert reply["error"]["code"] in KNOWN_CODES, reply
-        assert isinstance(reply["error"]["message"], str)
-        assert "Traceback" not in json.dumps(reply)
 
 
 @FUZZ
@@ -105,13 +47,6 @@ ROUTES = [
     ("get", "/api/me/rooms/messages"),
     ("get", "/api/auth/me"),
 ]
-
-
-def check_response(response):
-    assert response.status_code < 500, response.data[:300]
-    if response.status_code >= 400:
-        body = response.get_json()
-        assert set(body) == {"error"} and body["error"]["code"] in KNOWN_CODES, body
 
 
 @FUZZ
