@@ -47,15 +47,26 @@ def socket_probes(room, owner, other):
     ]
 
 
-def rest_probes(room):
+def rest_probes(room, owner, other):
     """(method, path, json body or None) for everything REST can ask of `room`."""
     return [
+        ("get", f"/api/rooms/{room}", None),
+        ("get", f"/api/rooms/{room}/members", None),
         ("get", f"/api/rooms/{room}/messages", None),
         ("get", f"/api/rooms/{room}/messages?after_seq=0", None),
         ("post", f"/api/rooms/{room}/messages", {"text": "hello?"}),
         ("post", f"/api/rooms/{room}/messages", {"text": "#users"}),
         ("post", f"/api/rooms/{room}/join", None),
         ("post", f"/api/rooms/{room}/join", {"create": False}),
+        ("post", f"/api/rooms/{room}/leave", None),
+        ("post", f"/api/rooms/{room}/read", {"seq": 1}),
+        ("patch", f"/api/rooms/{room}", {"topic": "mine now"}),
+        ("delete", f"/api/rooms/{room}", None),
+        ("post", f"/api/rooms/{room}/members/{other}", None),
+        ("delete", f"/api/rooms/{room}/members/{owner}", {"reason": "x"}),
+        ("post", f"/api/rooms/{room}/bans/{owner}", None),
+        ("delete", f"/api/rooms/{room}/bans/{owner}", None),
+        ("put", f"/api/rooms/{room}/members/{owner}/role", {"role": "member"}),
     ]
 
 
@@ -66,7 +77,7 @@ def answers(client, server, token, room, owner, other):
         ack = client.call(event, data)
         assert not ack["ok"], (event, ack)
         seen.append((event, json.dumps(bare(ack)).replace(room, "ROOM")))
-    for method, path, body in rest_probes(room):
+    for method, path, body in rest_probes(room, owner, other):
         response = api(server, token, method, path, json=body)
         text = response.content.decode().replace(room, "ROOM")
         seen.append(

@@ -129,7 +129,17 @@ def test_the_route_list_is_not_empty(team):
     routes = team_routes(team[0])
     assert {
         ("get", "/api/rooms"),
+        ("post", "/api/rooms"),
+        ("patch", "/api/rooms/<room>"),
+        ("delete", "/api/rooms/<room>"),
         ("post", "/api/rooms/<room>/join"),
+        ("post", "/api/rooms/<room>/members/<user>"),
+        ("delete", "/api/rooms/<room>/members/<user>"),
+        ("post", "/api/rooms/<room>/bans/<user>"),
+        ("delete", "/api/rooms/<room>/bans/<user>"),
+        ("put", "/api/rooms/<room>/members/<user>/role"),
+        ("post", "/api/direct/<user>"),
+        ("post", "/api/rooms/<room>/read"),
         ("get", "/api/me/rooms"),
     } <= set(routes)
 
