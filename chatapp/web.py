@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, Flask, current_app, render_template
+from flask_login import current_user
 
 from chatapp.extensions import limiter
 
@@ -42,11 +43,16 @@ def landing():
     if version is None:
         page = render_template("index.html")
     else:
+        # Who is logged in, so the client starts without asking (and without a 401).
+        user = current_user if current_user.is_authenticated else None
         page = render_template(
-            "app.html", version=version, registration=current_app.config["REGISTRATION"]
+            "app.html",
+            version=version,
+            registration=current_app.config["REGISTRATION"],
+            user=user,
         )
-    # The page is a few lines that name the bundle: never served stale.
-    headers = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-cache"}
+    # A few lines naming the bundle and the user: never stored, never stale.
+    headers = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-store"}
     return page, 200, headers
 
 

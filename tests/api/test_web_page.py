@@ -54,7 +54,7 @@ def test_the_root_is_the_web_client_shell_with_nothing_inline(client, static):
     page = client.get("/")
     assert page.status_code == 200 and page.mimetype == "text/html"
     assert_strict_headers(page)
-    assert page.headers["Cache-Control"] == "no-cache"
+    assert page.headers["Cache-Control"] == "no-store"
     html = page.get_data(as_text=True)
     scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", html, re.S)
     assert len(scripts) == html.count("<script") == 1
@@ -66,6 +66,7 @@ def test_the_root_is_the_web_client_shell_with_nothing_inline(client, static):
     stylesheet = re.search(r'<link rel="stylesheet" href="(/static/app/app\.css\?v=\d+)">', html)
     assert stylesheet is not None
     assert '<div id="app">' in html and 'data-registration="open"' in html
+    assert "data-username" not in html  # nobody is logged in: the client shows its login form
     served = client.get(script.group(1))
     assert served.status_code == 200 and served.mimetype == "text/javascript"
     assert served.get_data(as_text=True) == "console.log('chatapp');"
@@ -73,6 +74,16 @@ def test_the_root_is_the_web_client_shell_with_nothing_inline(client, static):
     styles = client.get(stylesheet.group(1))
     assert styles.status_code == 200 and styles.mimetype == "text/css"
     styles.close()
+
+
+def test_the_shell_tells_the_client_who_is_logged_in(client, auth, static):
+    """So the client starts without asking /api/auth/me (whose 401 a browser logs as an error)."""
+    build(static)
+    auth.signup("alice")
+    html = client.get("/").get_data(as_text=True)
+    assert re.search(r'data-user-id="\d+" data-username="alice" data-admin="false"', html)
+    assert auth.logout().status_code == 200
+    assert "data-username" not in client.get("/").get_data(as_text=True)
 
 
 def test_the_shell_names_a_new_bundle_by_a_new_url(client, static):

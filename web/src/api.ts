@@ -35,16 +35,6 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   return data as T;
 }
 
-/** The logged-in user, or null without a (live) login. */
-export async function me(): Promise<User | null> {
-  try {
-    return (await request<{ user: User }>("GET", "/api/auth/me")).user;
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return null;
-    throw error;
-  }
-}
-
 export async function logIn(username: string, password: string): Promise<User> {
   return (await request<{ user: User }>("POST", "/api/auth/login", { username, password })).user;
 }

@@ -4,7 +4,7 @@
 import "./app.css";
 import { Actions } from "./actions";
 import * as api from "./api";
-import { fill, h } from "./dom";
+import { fill } from "./dom";
 import { Connection } from "./protocol";
 import { Store } from "./state";
 import type { User } from "./types";
@@ -13,6 +13,12 @@ import { loginView, type Registration } from "./views/login";
 
 const root = document.getElementById("app") as HTMLElement;
 const registration = (document.body.dataset.registration ?? "open") as Registration;
+
+/** Who is logged in, as the page says (chatapp/templates/app.html); null for nobody. */
+function pageUser(): User | null {
+  const { userId, username, admin } = document.body.dataset;
+  return userId && username ? { id: Number(userId), username, is_admin: admin === "true" } : null;
+}
 
 function showLogin(message?: string): void {
   document.title = "chatapp";
@@ -39,16 +45,6 @@ function startChat(user: User): void {
   connection.start();
 }
 
-async function boot(): Promise<void> {
-  try {
-    const user = await api.me();
-    if (user) startChat(user);
-    else showLogin();
-  } catch (failure) {
-    const retry = h("button", { type: "button", onclick: () => void boot() }, "Try again");
-    const why = failure instanceof Error ? failure.message : String(failure);
-    fill(root, h("main", { class: "login" }, h("h1", {}, "chatapp"), h("p", { role: "alert" }, why), retry));
-  }
-}
-
-void boot();
+const user = pageUser();
+if (user) startChat(user);
+else showLogin();

@@ -29,7 +29,7 @@ import type {
 const ACK_TIMEOUT_MS = 10_000;
 const HISTORY_PAGE = 100; // gap filling
 const OLDER_PAGE = 50; // scrolling back
-const RETRY_MAX_MS = 15_000;
+const RETRY_MAX_MS = 5_000;
 /** Why a room on screen cannot be joined again: deleted, private and left, banned. */
 const GONE = ["not_found", "forbidden"];
 
@@ -51,7 +51,8 @@ export class Connection {
   private syncRun = 0;
   private retryTimer: number | undefined;
   private retryDelay = 1000;
-  private welcome = new Set<string>(); // rooms whose welcome notice is wanted
+  /** Rooms opened by the user: their welcome notice is shown (not on a quiet rejoin). */
+  private welcome = new Map<string, string | null>();
 
   constructor(
     private store: Store,
@@ -155,9 +156,12 @@ export class Connection {
     on("read", (event: { room: string; last_read_seq: number }) => this.onRead(event));
   }
 
+  /** The network is back: try at once, not at the end of the current backoff. */
   private onOnline = (): void => {
     if (!this.socket.connected && !this.closed && !this.ended) {
       this.store.setStatus("reconnecting");
+      window.clearTimeout(this.retryTimer);
+      this.socket.disconnect(); // ends the manager's backoff (no event: not connected)
       this.socket.connect();
     }
   };
@@ -255,7 +259,7 @@ export class Connection {
   private async doJoin(name: string, { create = false, quiet = false }): Promise<Joined> {
     const before = this.store.room(name);
     if (before && !before.loaded) before.early = [];
-    if (!quiet) this.welcome.add(name);
+    if (!quiet) this.welcome.set(name, null);
     const reply = await this.call("join", { room: name, create });
     if (!reply?.ok) {
       if (before) before.early = null;
@@ -292,6 +296,11 @@ export class Connection {
     this.store.emit({ type: "info", room: joined });
     this.ingest(room, [...history, ...early]);
     if (seq > room.lastSeq) void this.fill(room, seq);
+    const welcome = this.welcome.get(name);
+    if (welcome) {
+      this.welcome.delete(name); // it came before the ack: shown after the history
+      this.store.line(joined, welcome);
+    }
     return { ok: true, name: joined };
   }
 
@@ -387,7 +396,13 @@ export class Connection {
   }
 
   private onNotice(event: { room: string; text: string }): void {
-    if (this.welcome.delete(event.room)) this.store.line(event.room, event.text);
+    if (!this.welcome.has(event.room)) return;
+    if (this.store.room(event.room)?.loaded) {
+      this.welcome.delete(event.room);
+      this.store.line(event.room, event.text);
+    } else {
+      this.welcome.set(event.room, event.text); // the join's history goes first
+    }
   }
 
   private onMember(event: MemberEvent): void {

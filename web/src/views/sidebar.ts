@@ -9,6 +9,10 @@ import type { RoomState, Store } from "../state";
 import type { RoomInfo } from "../types";
 import { lock } from "./icons";
 
+function focusComposer(): void {
+  document.getElementById("composer")?.focus();
+}
+
 /** A one-line box that runs `action` on Enter and says why it failed, if it did. */
 function actionBox(id: string, label: string, placeholder: string, action: (value: string) => Promise<Outcome>) {
   const [labelElement, input] = textBox(id, label, { placeholder, "aria-describedby": `${id}-error` });
@@ -16,15 +20,16 @@ function actionBox(id: string, label: string, placeholder: string, action: (valu
   input.addEventListener("keydown", async (event) => {
     if (event.key !== "Enter" || event.isComposing || !input.value.trim()) return;
     event.preventDefault();
+    if (input.getAttribute("aria-busy") === "true") return;
     error.textContent = "";
-    input.disabled = true;
+    input.setAttribute("aria-busy", "true");
     const outcome = await action(input.value);
-    input.disabled = false;
+    input.removeAttribute("aria-busy");
     if (outcome) {
       error.textContent = outcome;
-      input.focus();
     } else {
       input.value = "";
+      focusComposer(); // the room is open: write in it
     }
   });
   return h("div", { class: "field" }, labelElement, input, error);
@@ -66,6 +71,14 @@ function publicRooms(store: Store, actions: Actions): HTMLElement {
   const status = h("p", { class: "hint", "aria-live": "polite" });
   const more = h("button", { type: "button", hidden: true }, "More rooms");
   let cursor: string | null = null;
+  let listed: RoomInfo[] = [];
+
+  /** The public rooms the user is not in (a room joined meanwhile leaves the list). */
+  function render(): void {
+    const others = listed.filter((room) => !room.private && !store.rooms.has(room.name));
+    fill(list, others.map(entry));
+    status.textContent = others.length ? "" : "No other public rooms yet.";
+  }
 
   function entry(room: RoomInfo): HTMLElement {
     const error = h("span", { class: "form-error" });
@@ -75,7 +88,7 @@ function publicRooms(store: Store, actions: Actions): HTMLElement {
       const outcome = await actions.join(room.name);
       button.disabled = false;
       error.textContent = outcome ?? "";
-      if (!outcome) button.closest("li")?.remove();
+      if (!outcome) focusComposer(); // and the room leaves this list (render)
     });
     return h(
       "li",
@@ -93,19 +106,23 @@ function publicRooms(store: Store, actions: Actions): HTMLElement {
     status.textContent = "Loading…";
     try {
       const page = await api.listRooms(cursor ?? undefined);
-      if (reset) fill(list);
-      const others = page.rooms.filter((room) => !room.private && !store.rooms.has(room.name));
-      list.append(...others.map(entry));
+      listed = reset ? page.rooms : [...listed, ...page.rooms];
       cursor = page.next_cursor;
       more.hidden = !cursor;
-      status.textContent = list.childElementCount ? "" : "No other public rooms yet.";
+      render();
     } catch (failure) {
       status.textContent = failure instanceof Error ? failure.message : "The list did not load.";
     }
   }
 
   more.addEventListener("click", () => void load(false));
-  const refresh = h("button", { type: "button", onclick: () => void load(true) }, "Refresh list");
+  let mine = "";
+  store.subscribe((change) => {
+    const names = [...store.rooms.keys()].join(" ");
+    if (change.type === "rooms" && names !== mine && listed.length) render();
+    mine = names;
+  });
+  const refresh = h("button", { type: "button", onclick: () => void load(true) }, "Refresh public rooms");
   void load(true);
   return h(
     "section",
@@ -135,8 +152,12 @@ function createForm(actions: Actions): HTMLElement {
     event.preventDefault();
     error.textContent = "";
     const outcome = await actions.create(name.value, privateBox.checked);
-    if (outcome) error.textContent = outcome;
-    else form.reset();
+    if (outcome) {
+      error.textContent = outcome;
+    } else {
+      form.reset();
+      focusComposer();
+    }
   });
   return form;
 }

@@ -30,10 +30,11 @@ function render(item: Item, me: string): HTMLElement {
         { class: `msg${message.user === me ? " mine" : ""}`, "data-seq": message.seq },
         h("div", { class: "meta" }, h("bdi", { class: "author" }, author(message.user)), " ", stamp(new Date(message.ts), message.ts)),
         h("div", { class: "text", dir: "auto" }, message.text),
+        "\n", // not drawn (between blocks); keeps messages apart in the log's text
       );
     }
     case "line":
-      return h("p", { class: `line ${item.tone}` }, stamp(item.at), " ", userText(item.text, "span"));
+      return h("p", { class: `line ${item.tone}` }, stamp(item.at), " ", userText(item.text, "span"), "\n");
     case "result":
       return commandResult(item.command, item.result);
     case "refused":
@@ -42,13 +43,14 @@ function render(item: Item, me: string): HTMLElement {
         { class: "msg refused" },
         h("div", { class: "meta" }, h("strong", {}, "Not sent: "), userText(item.reason, "span")),
         h("div", { class: "text", dir: "auto" }, item.text),
+        "\n",
       );
   }
 }
 
 function separator(date: Date): HTMLElement {
   const name = dayName(date);
-  return h("div", { class: "day", role: "separator", "aria-label": name, "data-day": dayKey(date) }, h("span", {}, name));
+  return h("div", { class: "day", role: "separator", "aria-label": name, "data-day": dayKey(date) }, h("span", {}, name), "\n");
 }
 
 export function timeline(store: Store, connection: Connection): HTMLElement {
@@ -148,6 +150,7 @@ export function timeline(store: Store, connection: Connection): HTMLElement {
           { class: "msg pending" },
           h("div", { class: "meta" }, h("bdi", { class: "author" }, me), " ", h("span", { class: "state" }, state)),
           h("div", { class: "text", dir: "auto" }, item.text),
+          "\n",
         );
       }),
     );
