@@ -1,5 +1,5 @@
 // Building the page. Text goes in as text nodes only: nothing here (or
-// anywhere in this client) sets innerHTML, so server text can never become markup.
+// anywhere in this client) parses HTML, so server text can never become markup.
 
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;

@@ -41,11 +41,21 @@ export function chatView(store: Store, connection: Connection, actions: Actions,
   const more = toggle("Details", info, "details-toggle", root);
   const logOut = h("button", { type: "button", class: "logout", onclick: onLogOut }, "Log out");
 
+  for (const [panel, label] of [[side, "Close the menu"], [info, "Close the details"]] as const) {
+    panel.prepend(h("button", { type: "button", class: "panel-close", onclick: () => close() }, label));
+  }
   const close = (): void => {
+    // Keyboard users land back on the button that opened the panel.
+    const back = info.contains(document.activeElement) ? more : side.contains(document.activeElement) ? menu : null;
+    if (back && getComputedStyle(back).display !== "none") back.focus();
     root.classList.remove("sidebar-open", "details-open");
     menu.setAttribute("aria-expanded", "false");
     more.setAttribute("aria-expanded", "false");
   };
+  // Choosing a room (even the current one) goes back to it on a phone.
+  side.addEventListener("click", (event) => {
+    if ((event.target as Element).closest(".room-link")) close();
+  });
   root.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && root.matches(".sidebar-open, .details-open")) close();
   });

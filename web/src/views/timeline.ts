@@ -139,12 +139,15 @@ export function timeline(store: Store, connection: Connection): HTMLElement {
     pending.replaceChildren(
       ...waiting.map((item) => {
         const wait = item.notBefore - Date.now();
+        const first = item === connection.sender.queue.find((queued) => !queued.delivered);
         const state =
           item.note && wait > 0
             ? `${item.note} ${seconds(wait)}.`
-            : connection.canSend()
-              ? "Sending…"
-              : "Not sent yet: waiting for the connection.";
+            : !connection.canSend()
+              ? "Not sent yet: waiting for the connection."
+              : first
+                ? "Sending…"
+                : "Queued.";
         return h(
           "div",
           { class: "msg pending" },
