@@ -44,7 +44,7 @@ export class Actions {
     const reply = await this.connection.call("create", { room, private: isPrivate });
     if (!reply?.ok) return errorOf(reply).message;
     const info = reply.room as RoomInfo;
-    this.store.learn(info);
+    this.store.learn({ ...info, role: "owner" }); // its maker owns it
     const joined = await this.connection.open(info.name);
     return joined.ok ? null : joined.error.message;
   }

@@ -337,7 +337,12 @@ export class Connection {
         const from = room.lastSeq;
         if (from >= Math.max(room.fillTo, gapEnd) || this.store.room(room.name) !== room) return;
         const reply = await this.call("history", { room: room.name, after_seq: from, limit: HISTORY_PAGE });
-        if (!reply?.ok) return; // no answer: the next connection's join fills it
+        if (!reply?.ok) {
+          // Out of history budget: again when it is back. No answer: the next connection's join.
+          const wait = reply && !reply.ok && reply.error.code === "rate_limited" ? reply.error.retry_after : 0;
+          if (wait) window.setTimeout(() => void this.fill(room, 0), wait * 1000);
+          return;
+        }
         this.ingest(room, reply.messages as Message[]);
         if (room.lastSeq === from) return; // nothing more to be had
       }
@@ -408,7 +413,8 @@ export class Connection {
   private onMember(event: MemberEvent): void {
     const room = this.store.room(event.room);
     if (!room) return;
-    if (event.user === this.me && event.event === "role" && event.role) {
+    // My role: changed, or "owner" of a room my join just made.
+    if (event.user === this.me && event.role && (event.event === "role" || event.event === "joined")) {
       room.info.role = event.role;
       this.store.emit({ type: "info", room: room.name });
     }
