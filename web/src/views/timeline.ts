@@ -98,7 +98,7 @@ export function timeline(store: Store, connection: Connection): HTMLElement {
   function topUp(): void {
     const current = room();
     if (current?.loaded && current.hasOlder && log.scrollHeight <= log.clientHeight + LOAD_OLDER_AT) {
-      void connection.older(current);
+      void connection.rooms.older(current);
     }
   }
 
@@ -173,11 +173,11 @@ export function timeline(store: Store, connection: Connection): HTMLElement {
 
   olderButton.addEventListener("click", () => {
     const current = room();
-    if (current) void connection.older(current);
+    if (current) void connection.rooms.older(current);
   });
   log.addEventListener("scroll", () => {
     const current = room();
-    if (current && log.scrollTop < LOAD_OLDER_AT) void connection.older(current);
+    if (current && log.scrollTop < LOAD_OLDER_AT) void connection.rooms.older(current);
     if (atEnd()) connection.reads.seen();
   });
   store.subscribe((change) => {
