@@ -13,12 +13,15 @@ import type { Joined, Message, RoomInfo } from "./types";
 
 const HISTORY_PAGE = 100; // gap filling
 const OLDER_PAGE = 50; // scrolling back
+const OLDER_PAUSE_MS = 5000;
 /** Why a room on screen cannot be joined again: deleted, private and left, banned. */
 const GONE = ["not_found", "forbidden"];
 
 export class Rooms {
   /** Rooms opened by the user: their welcome notice is shown (not on a quiet rejoin). */
   private welcome = new Map<string, string | null>();
+  /** Live messages of rooms whose first join is under way: shown after its history. */
+  private early = new Map<string, Message[]>();
 
   constructor(
     private store: Store,
@@ -62,11 +65,11 @@ export class Rooms {
 
   private async doJoin(name: string, { create = false, quiet = false }): Promise<Joined> {
     const before = this.store.room(name);
-    if (before && !before.loaded) before.early = [];
+    if (!before?.loaded) this.early.set(name, []);
     if (!quiet) this.welcome.set(name, null);
     const reply = await this.connection.call("join", { room: name, create });
     if (!reply?.ok) {
-      if (before) before.early = null;
+      this.early.delete(name);
       this.welcome.delete(name);
       const error = errorOf(reply);
       if (quiet && before && GONE.includes(error.code)) {
@@ -84,7 +87,8 @@ export class Rooms {
     const room = this.store.learn({ ...(reply.room_info as RoomInfo), name: joined });
     if (!known) {
       // A new membership starts read (the server's rule): nothing is unread yet.
-      Object.assign(room.info, { seq, last_read_seq: seq, unread: 0 });
+      // (Its read mark is left for the server to say: showing the room sends one.)
+      Object.assign(room.info, { seq, unread: 0 });
     }
     room.users = reply.users as string[];
     room.online = reply.online as number;
@@ -95,8 +99,8 @@ export class Rooms {
       room.oldestSeq = history.length ? history[0].seq : 0;
       this.store.emit({ type: "reset", room: joined });
     }
-    const early = room.early ?? [];
-    room.early = null;
+    const early = this.early.get(name) ?? [];
+    this.early.delete(name);
     this.store.emit({ type: "info", room: joined });
     this.ingest(room, [...history, ...early]);
     if (seq > room.lastSeq) void this.fill(room, seq);
@@ -161,31 +165,41 @@ export class Rooms {
     room.loadingOlder = true;
     this.store.emit({ type: "older", room: room.name });
     const reply = await this.connection.call("history", { room: room.name, before_seq: room.oldestSeq, limit: OLDER_PAGE });
-    room.loadingOlder = false;
-    if (reply?.ok) {
-      const messages = (reply.messages as Message[])
-        .filter((message) => message.seq < room.oldestSeq)
-        .sort((a, b) => a.seq - b.seq);
-      if (messages.length) {
-        room.oldestSeq = messages[0].seq;
-        const items: Item[] = messages.map((message) => ({ kind: "message", message }));
-        room.items.unshift(...items);
-        this.store.emit({ type: "prepend", room: room.name, items });
-      }
-    } else {
+    const done = (): void => {
+      room.loadingOlder = false;
+      this.store.emit({ type: "older", room: room.name });
+    };
+    if (!reply?.ok) {
+      // Said once; scrolling up asks again after a pause, not at every scroll event.
       this.store.line(room.name, `Older messages did not load: ${errorOf(reply).message}`, "error");
+      window.setTimeout(done, OLDER_PAUSE_MS);
+      return;
     }
-    this.store.emit({ type: "older", room: room.name });
+    const messages = (reply.messages as Message[])
+      .filter((message) => message.seq < room.oldestSeq)
+      .sort((a, b) => a.seq - b.seq);
+    if (messages.length) {
+      room.oldestSeq = messages[0].seq;
+      const items: Item[] = messages.map((message) => ({ kind: "message", message }));
+      room.items.unshift(...items);
+      this.store.emit({ type: "prepend", room: room.name, items });
+    } else {
+      room.oldestSeq = 1; // nothing older after all
+    }
+    done();
   }
 
   // -- what the server tells --
 
   onMessage(message: Message): void {
+    const early = this.early.get(message.room);
+    if (early) {
+      early.push(message); // shown after the join's history
+      return;
+    }
     const room = this.store.room(message.room);
     if (!room) return;
-    if (room.early) {
-      room.early.push(message); // shown after the join's history
-    } else if (room.loaded) {
+    if (room.loaded) {
       this.ingest(room, [message]);
     } else {
       room.countNew(message, this.me);
