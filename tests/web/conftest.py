@@ -101,9 +101,10 @@ def new_page(browser, request):
     """new_page(server, **context_options) -> a page in a new browser context (its own cookies).
 
     Each page records what a test asserts on afterwards: `page.requests` (every
-    URL it asked for, websockets included), `page.dialogs` (alert/confirm
-    messages, dismissed), `page.errors` (uncaught exceptions and console errors)
-    and `page.csp` (Content-Security-Policy violations the page reported).
+    URL it asked for, websockets included), `page.failed` (answers >= 400),
+    `page.dialogs` (alert/confirm messages, dismissed), `page.errors` (uncaught
+    exceptions and console errors) and, in the page, `window.__csp` (the
+    Content-Security-Policy violations it reported).
     """
     contexts = []
 
@@ -120,9 +121,11 @@ def new_page(browser, request):
         page.on("websocket", lambda ws: page.requests.append(ws.url))
         page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
         page.on("pageerror", lambda e: page.errors.append(f"pageerror: {e}"))
+        page.failed = []
+        page.on("console", lambda m: console_error(page, m))
         page.on(
-            "console",
-            lambda m: page.errors.append(f"console: {m.text}") if m.type == "error" else None,
+            "response",
+            lambda r: page.failed.append(f"{r.status} {r.url}") if r.status >= 400 else None,
         )
         # Added before any of the page's own scripts, which CSP does not block.
         page.add_init_script(
@@ -135,6 +138,12 @@ def new_page(browser, request):
     yield open_page
     for context in contexts:
         context.close()
+
+
+def console_error(page, message) -> None:
+    # A failed load is in page.failed with its URL; the console line has none.
+    if message.type == "error" and not message.text.startswith("Failed to load resource"):
+        page.errors.append(f"console: {message.text}")
 
 
 @pytest.fixture

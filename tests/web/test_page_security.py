@@ -59,6 +59,8 @@ def test_the_page_asks_no_other_host_for_anything(server, logged_in, chat_client
     # The page ran whole under the policy: nothing it tried was blocked.
     assert page.evaluate("window.__csp") == []
     assert page.errors == []
+    # Nothing it asked for was refused or missing (a browser asks for /favicon.ico itself).
+    assert [f for f in page.failed if not f.endswith("/favicon.ico")] == []
     # The login is an HttpOnly cookie, never a bearer token kept in storage
     # (tokens are itsdangerous payloads: base64 of '{"sid":' comes first).
     stored = page.evaluate(
