@@ -1,4 +1,15 @@
 # chatapp: gunicorn + eventlet, one worker per container (scale with replicas).
+
+# The web client, built from web/ (npm ci: the lockfile's exact packages);
+# only its bundle goes into the image, not Node.js or node_modules.
+FROM node:20-slim AS web
+WORKDIR /build/web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web/tsconfig.json web/build.mjs ./
+COPY web/src ./src
+RUN npm run build
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -16,6 +27,7 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 COPY --chown=chatapp:chatapp wsgi.py cli.py gunicorn.conf.py ./
 COPY --chown=chatapp:chatapp chatapp ./chatapp
+COPY --from=web --chown=chatapp:chatapp /build/chatapp/static/app ./chatapp/static/app
 COPY --chown=chatapp:chatapp chatclient ./chatclient
 COPY --chown=chatapp:chatapp migrations ./migrations
 

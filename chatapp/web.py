@@ -1,8 +1,16 @@
-"""The pages a browser gets: for now a landing page at `/`."""
+"""The pages a browser gets: the web client at `/`, or a landing page without it.
+
+The web client is built from `web/` into `static/app/` (`make web`); it is an
+output, not committed. Until it is built, `/` is the landing page, saying how
+to build it.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, render_template
+from pathlib import Path
+
+from flask import Blueprint, Flask, current_app, render_template
+from flask_login import current_user
 
 from chatapp.extensions import limiter
 
@@ -14,13 +22,38 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 
+#: The built web client, under the static folder.
+BUNDLE = ("app/app.js", "app/app.css")
+
+
+def bundle_version() -> str | None:
+    """A version of the built client for its URLs (its mtime), or None if it is not built."""
+    static = Path(current_app.static_folder or "")
+    try:
+        return str(max(int((static / name).stat().st_mtime) for name in BUNDLE))
+    except OSError:
+        return None
+
 
 @bp.get("/")
 @limiter.exempt
 def landing():
-    """What this server is, and where to go from here (the API docs, the terminal client)."""
-    response = render_template("index.html")
-    return response, 200, {"Content-Security-Policy": CONTENT_SECURITY_POLICY}
+    """The web client's page; without a built client, what this server is and how to build it."""
+    version = bundle_version()
+    if version is None:
+        page = render_template("index.html")
+    else:
+        # Who is logged in, so the client starts without asking (and without a 401).
+        user = current_user if current_user.is_authenticated else None
+        page = render_template(
+            "app.html",
+            version=version,
+            registration=current_app.config["REGISTRATION"],
+            user=user,
+        )
+    # A few lines naming the bundle and the user: never stored, never stale.
+    headers = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-store"}
+    return page, 200, headers
 
 
 def init_app(app: Flask) -> None:

@@ -127,17 +127,3 @@ def test_an_https_public_url_makes_the_session_cookie_secure(make_app):
     login = client.post("/api/auth/login", json=body, base_url="https://chat.example.com")
     cookie = login.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie
-
-
-def test_the_root_is_a_landing_page_with_strict_headers(client):
-    page = client.get("/")
-    assert page.status_code == 200 and page.mimetype == "text/html"
-    html = page.get_data(as_text=True)
-    assert 'href="/api/docs"' in html and "cli.py chat" in html
-    assert "<script" not in html and "style=" not in html  # nothing inline: the CSP holds
-    policy = page.headers["Content-Security-Policy"]
-    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
-    assert page.headers["X-Content-Type-Options"] == "nosniff"
-    css = client.get("/static/landing.css")
-    assert css.status_code == 200 and css.mimetype == "text/css"
-    css.close()
