@@ -54,10 +54,13 @@ def launch(playwright: Playwright, **options) -> Browser:
 
 
 def bundle_is_stale() -> bool:
-    """True when app.js is missing or older than a source file or the lockfile (as `make web`)."""
+    """True when app.js is missing or older than any of its sources (the Makefile's rule)."""
     if not BUNDLE.exists():
         return True
-    sources = [WEB / "package-lock.json", *(WEB / "src").rglob("*")]
+    sources = [
+        *(WEB / name for name in ("package.json", "package-lock.json", "build.mjs", "tsconfig.json")),
+        *(WEB / "src").rglob("*"),
+    ]
     newest = max((p.stat().st_mtime for p in sources if p.is_file()), default=0.0)
     return BUNDLE.stat().st_mtime < newest
 
