@@ -12,9 +12,9 @@ Builds the bundle if need be, starts `cli.py serve` on a throwaway SQLite file
   enabled, (a) a returning user whose session cookie is set, (b) a new visit
   that logs in through the form (fill and click by Playwright);
 - memory: the page's JS heap (CDP Performance.getMetrics JSHeapUsedSize, after
-  a forced garbage collection) and DOM nodes, with the room open and empty,
-  after `--messages` messages arrived live, and after scrolling a fresh page
-  back through all of them (history pages).
+  a forced garbage collection), DOM nodes and the page renderer's PSS, with
+  the room open and empty, after `--messages` messages arrived live, and after
+  scrolling a fresh page back through all of them (history pages).
 """
 
 from __future__ import annotations
@@ -61,6 +61,22 @@ def bundle_sizes() -> dict[str, dict[str, int]]:
     return sizes
 
 
+def renderer_pss_mib(page: Page) -> float:
+    """Proportional resident memory (PSS) of the renderer that did the most work: the page's.
+
+    The JS heap leaves out the DOM (Blink's own heap), layout and caches; the
+    renderer process holds all of them. PSS shares shared pages out fairly.
+    """
+    cdp = page.context.browser.new_browser_cdp_session()
+    processes = cdp.send("SystemInfo.getProcessInfo")["processInfo"]
+    cdp.detach()
+    busiest = max((p for p in processes if p["type"] == "renderer"), key=lambda p: p["cpuTime"])
+    for line in Path(f"/proc/{busiest['id']}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
 def heap(page: Page) -> dict[str, float]:
     """JS heap used and allocated (MiB) after a full garbage collection, and DOM nodes."""
     cdp = page.context.new_cdp_session(page)
@@ -72,6 +88,7 @@ def heap(page: Page) -> dict[str, float]:
         "js_heap_mib": round(metrics["JSHeapUsedSize"] / 2**20, 1),
         "js_heap_total_mib": round(metrics["JSHeapTotalSize"] / 2**20, 1),
         "dom_nodes": int(metrics["Nodes"]),
+        "renderer_pss_mib": renderer_pss_mib(page),
     }
 
 
@@ -192,10 +209,15 @@ def report(results: dict, args) -> None:
     print(f"- returning user (cookie): {tti['with_cookie_ms']} ms  {tti['with_cookie_all_ms']}")
     print(f"- logging in through the form: {tti['log_in_ms']} ms  {tti['log_in_all_ms']}")
     mem = results["memory"]
-    print(f"\nmemory, room of {args.messages} messages (JS heap used / allocated, DOM nodes):")
+    print(f"\nmemory, room of {args.messages} messages:")
+    print("| page | JS heap used / allocated MiB | DOM nodes | renderer PSS MiB |")
+    print("|---|---|---|---|")
     for key in ("empty_room", "live", "after_join", "scrolled_back"):
         m = mem[key]
-        print(f"- {key}: {m['js_heap_mib']} / {m['js_heap_total_mib']} MiB, {m['dom_nodes']} nodes")
+        print(
+            f"| {key} | {m['js_heap_mib']} / {m['js_heap_total_mib']} | {m['dom_nodes']} "
+            f"| {m['renderer_pss_mib']} |"
+        )
     print(
         f"- posting took {mem['posting_s']} s; scrolling back {mem['scroll_back_s']} s; "
         f"{mem['shown_after_scrolling']} messages in the log after scrolling"
