@@ -33,7 +33,10 @@ def node_major() -> int:
 
 
 def clean_copy(tmp_path):
-    """The Makefile (and the files it names) and web/'s sources, as in a fresh clone: no node_modules, no bundle."""
+    """The Makefile (and the files it names) and web/'s sources, as in a fresh clone.
+
+    No node_modules, no bundle.
+    """
     for name in ("Makefile", "requirements.txt", "requirements-dev.txt"):
         shutil.copy(ROOT / name, tmp_path)
     (tmp_path / "web").mkdir()

@@ -2,7 +2,8 @@
 // creating, leaving, moderating. Each answers null, or the reason it failed
 // (shown by the view that asked).
 
-import { errorOf, type Connection } from "./protocol";
+import type { Connection } from "./protocol";
+import { errorOf } from "./replies";
 import type { Store } from "./state";
 import type { RoomInfo } from "./types";
 
@@ -22,7 +23,7 @@ export class Actions {
     if (text.startsWith("@")) return this.direct(text.slice(1));
     const name = text.replace(/^#/, "").toLowerCase();
     if (!name) return "Type the name of a room.";
-    const joined = await this.connection.open(name, true);
+    const joined = await this.connection.rooms.open(name, true);
     return joined.ok ? null : joined.error.message;
   }
 
@@ -34,7 +35,7 @@ export class Actions {
     if (!reply?.ok) return errorOf(reply).message;
     const room = reply.room as RoomInfo;
     this.store.learn(room);
-    const joined = await this.connection.open(room.name);
+    const joined = await this.connection.rooms.open(room.name);
     return joined.ok ? null : joined.error.message;
   }
 
@@ -44,8 +45,8 @@ export class Actions {
     const reply = await this.connection.call("create", { room, private: isPrivate });
     if (!reply?.ok) return errorOf(reply).message;
     const info = reply.room as RoomInfo;
-    this.store.learn(info);
-    const joined = await this.connection.open(info.name);
+    this.store.learn({ ...info, role: "owner" }); // its maker owns it
+    const joined = await this.connection.rooms.open(info.name);
     return joined.ok ? null : joined.error.message;
   }
 

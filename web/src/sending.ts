@@ -149,7 +149,7 @@ export class Sender {
     if (reply.ok) {
       const room = this.store.room(item.room);
       if (reply.message && room) {
-        this.connection.ingest(room, [reply.message as Message]);
+        this.connection.rooms.ingest(room, [reply.message as Message]);
       } else if (typeof reply.command === "string") {
         this.store.append(item.room, [{ kind: "result", command: reply.command, result: reply.result, at: new Date() }]);
       }

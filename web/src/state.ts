@@ -33,8 +33,6 @@ export class RoomState {
   /** Opened (`join`ed) on this page: its messages are shown from here on. */
   loaded = false;
   joining: Promise<Joined> | null = null;
-  /** Live messages that came while the first join was under way. */
-  early: Message[] | null = null;
   /** The highest seq shown (every message up to it is shown), and the lowest. */
   lastSeq = 0;
   oldestSeq = 0;

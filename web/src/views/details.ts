@@ -7,6 +7,12 @@ import type { RoomState, Store } from "../state";
 
 const RANK = { member: 0, moderator: 1, owner: 2 } as const;
 
+/** Say how an action went: its failure (as an error) or what it did. */
+function say(element: HTMLElement, failed: string | null, done: string): void {
+  element.className = failed ? "form-error" : "form-done";
+  element.textContent = failed ?? done;
+}
+
 function rank(room: RoomState, isAdmin: boolean): number {
   if (isAdmin && room.info.kind !== "direct") return RANK.owner; // admins act as owners
   return RANK[room.info.role ?? "member"] ?? 0;
@@ -28,7 +34,7 @@ function manageForm(store: Store, actions: Actions, room: RoomState): HTMLElemen
     element.addEventListener("click", async () => {
       outcome.textContent = "";
       const failed = await actions.moderate(action, room.name, user.value, reason.value);
-      outcome.textContent = failed ?? `${user.value.trim()} ${done[action]}.`;
+      say(outcome, failed, `${user.value.trim()} ${done[action]}.`);
       if (!failed) user.value = reason.value = "";
     });
     return element;
@@ -65,7 +71,7 @@ function topicForm(actions: Actions, room: RoomState): HTMLElement {
   );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    outcome.textContent = (await actions.topic(room.name, topic.value)) ?? "Topic set.";
+    say(outcome, await actions.topic(room.name, topic.value), "Topic set.");
   });
   return form;
 }

@@ -173,7 +173,15 @@ export function sidebar(store: Store, actions: Actions): HTMLElement {
     empty.hidden = rooms.length > 0;
     if (focused) list.querySelector<HTMLElement>(`[data-room="${CSS.escape(focused)}"]`)?.focus();
   };
-  store.subscribe((change) => change.type === "rooms" && render());
+  let scheduled = false;
+  store.subscribe((change) => {
+    if (change.type !== "rooms" || scheduled) return;
+    scheduled = true; // a burst of messages redraws the list once per frame
+    requestAnimationFrame(() => {
+      scheduled = false;
+      render();
+    });
+  });
   render();
   return h(
     "div",

@@ -98,11 +98,12 @@ export function timeline(store: Store, connection: Connection): HTMLElement {
   function topUp(): void {
     const current = room();
     if (current?.loaded && current.hasOlder && log.scrollHeight <= log.clientHeight + LOAD_OLDER_AT) {
-      void connection.older(current);
+      void connection.rooms.older(current);
     }
   }
 
   function reset(): void {
+    queued = []; // room.items has them
     const current = room();
     const [list, day] = nodes(current?.loaded ? current.items : [], null);
     items.replaceChildren(...list);
@@ -113,12 +114,22 @@ export function timeline(store: Store, connection: Connection): HTMLElement {
     topUp();
   }
 
+  // A burst of messages is drawn once per frame, not once per message.
+  let queued: Item[] = [];
   function append(list: Item[]): void {
+    if (!queued.length) requestAnimationFrame(flush);
+    queued.push(...list);
+  }
+
+  function flush(): void {
+    if (!queued.length) return;
     const follow = atEnd();
-    const [added, day] = nodes(list, lastDay);
+    const [added, day] = nodes(queued, lastDay);
+    queued = [];
     items.append(...added);
     lastDay = day;
     if (follow) log.scrollTop = log.scrollHeight;
+    connection.reads.seen();
   }
 
   function prepend(list: Item[]): void {
@@ -162,11 +173,11 @@ export function timeline(store: Store, connection: Connection): HTMLElement {
 
   olderButton.addEventListener("click", () => {
     const current = room();
-    if (current) void connection.older(current);
+    if (current) void connection.rooms.older(current);
   });
   log.addEventListener("scroll", () => {
     const current = room();
-    if (current && log.scrollTop < LOAD_OLDER_AT) void connection.older(current);
+    if (current && log.scrollTop < LOAD_OLDER_AT) void connection.rooms.older(current);
     if (atEnd()) connection.reads.seen();
   });
   store.subscribe((change) => {
