@@ -57,10 +57,8 @@ def bundle_is_stale() -> bool:
     """True when app.js is missing or older than any of its sources (the Makefile's rule)."""
     if not BUNDLE.exists():
         return True
-    sources = [
-        *(WEB / name for name in ("package.json", "package-lock.json", "build.mjs", "tsconfig.json")),
-        *(WEB / "src").rglob("*"),
-    ]
+    files = ("package.json", "package-lock.json", "build.mjs", "tsconfig.json")
+    sources = [*(WEB / name for name in files), *(WEB / "src").rglob("*")]
     newest = max((p.stat().st_mtime for p in sources if p.is_file()), default=0.0)
     return BUNDLE.stat().st_mtime < newest
 

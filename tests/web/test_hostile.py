@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 from playwright.sync_api import expect
 
@@ -71,6 +73,8 @@ def test_hostile_messages_render_as_inert_text(server, logged_in, rest, name):
     assert log.locator("img").count() == 0
     assert page.locator("img[src='x'], x-pwned, script:not([src])").count() == 0
     assert log.locator("b, svg[onload], [onerror], [onload]").count() == 0
+    # An <img src=x> made from the text would have asked the server for /x.
+    assert [url for url in page.requests if urlsplit(url).path == "/x"] == []
     # The 4,000-character word wraps inside the log; the page does not scroll sideways.
     widths = log.evaluate(
         "log => [log.scrollWidth, log.clientWidth,"
