@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from tests.helpers import browser as web
@@ -86,3 +87,17 @@ def test_log_out_ends_the_session(server, logged_in):
     page.reload()
     expect(page.get_by_label("Username", exact=True)).to_be_visible()
     expect(web.composer(page)).to_have_count(0)
+
+
+def test_register_through_the_form(server, new_page, name):
+    username = name("newbie")
+    page = new_page(server)
+    page.goto("/")
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(web.PASSWORD)
+    page.get_by_role("button", name="Register", exact=True).click()
+    expect(web.status(page)).to_have_text("Connected")
+    expect(page.get_by_role("button", name="Log out", exact=True)).to_be_visible()
+    # The account is real: the API logs it in with the same password.
+    body = {"username": username, "password": web.PASSWORD}
+    assert requests.post(f"{server.url}/api/auth/login", json=body, timeout=10).status_code == 200
