@@ -15,6 +15,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.helpers import browser as web
+from tests.helpers.realtime import ChatClient
 from tests.helpers.server import ROOT, ServerProcess, server_env
 
 OUT = ROOT / "docs/screenshots"
@@ -129,10 +130,17 @@ def main() -> None:
         server = ServerProcess(
             server_env(f"sqlite:///{database}", **web.RELAXED), log_path=Path(work) / "server.log"
         ).start()
+        online = []
         try:
             seed(server.url)
+            # bob and carol are online in #general, as a team is in the morning.
+            for who in ("bob", "carol"):
+                online.append(ChatClient(server.url, web.account(server.url, who)).connect())
+                online[-1].call("join", {"room": "general"})
             take(server.url)
         finally:
+            for client in online:
+                client.close()
             server.stop()
 
 
