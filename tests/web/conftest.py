@@ -68,15 +68,15 @@ def server(bundle, tmp_path_factory):
 
 @pytest.fixture
 def serve(bundle, tmp_path):
-    """serve(port=None) -> a server of this test's own, which it may stop and restart.
+    """serve(port=None, **settings) -> a server of this test's own, which it may stop and restart.
 
     Every one started by a test runs on the same SQLite file, so a restart on
     the same port is the same server coming back.
     """
     started: list[ServerProcess] = []
 
-    def start(port: int | None = None) -> ServerProcess:
-        env = server_env(f"sqlite:///{tmp_path / 'chat.db'}", **web.RELAXED)
+    def start(port: int | None = None, **settings: str) -> ServerProcess:
+        env = server_env(f"sqlite:///{tmp_path / 'chat.db'}", **{**web.RELAXED, **settings})
         process = ServerProcess(env, port=port, log_path=tmp_path / f"server{len(started)}.log")
         started.append(process)
         return process.start()
