@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # exports; `make test-fast` names SQLite itself.
 unexport CHATAPP_TEST_DATABASES
 
-.PHONY: run test test-fast lint format clean web web-bundle
+.PHONY: run test test-fast lint format clean web web-bundle screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,10 @@ lint: $(VENV)/.dev-installed
 format: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## Regenerate docs/screenshots/*.png: a seeded server photographed in headless Chromium.
+screenshots: $(VENV)/.dev-installed
+	$(BIN)/python -m scripts.screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache web/node_modules chatapp/static/app

@@ -1,4 +1,5 @@
-"""The stack's shell scripts, run for real: check-env, the image's certificate, install-nginx."""
+"""The stack's shell scripts, run for real: check-env, the image's certificate, install-nginx,
+install-chromium."""
 
 from __future__ import annotations
 
@@ -211,3 +212,37 @@ def test_installing_nginx_stops_only_the_service_it_started(tmp_path, machine_po
     finally:
         unrelated.terminate()
         unrelated.wait(10)
+
+
+FAKE_APT = """#!/bin/sh
+# Stands in for apt-get: logs each call; `install` fails until `update` ran.
+echo "$*" >> "$WORK/apt-calls"
+case "$1" in
+  update) touch "$WORK/updated" ;;
+  install) [ -e "$WORK/updated" ] || exit 100; touch "$CHROMIUM" && chmod 755 "$CHROMIUM" ;;
+esac
+"""
+
+
+def run_install_chromium(tmp_path, chromium: Path) -> subprocess.CompletedProcess:
+    apt_get = tmp_path / "apt-get"
+    apt_get.write_text(FAKE_APT)
+    apt_get.chmod(0o755)
+    env = {**os.environ, "APT_GET": str(apt_get), "CHROMIUM": str(chromium), "WORK": str(tmp_path)}
+    script = ROOT / "scripts/install-chromium"
+    return subprocess.run(["bash", str(script)], env=env, capture_output=True, timeout=60)
+
+
+def test_installing_chromium_updates_the_lists_once_when_the_first_try_fails(tmp_path):
+    if os.getuid() != 0:
+        pytest.skip("install-chromium installs as root only")
+    chromium = tmp_path / "chromium"
+    result = run_install_chromium(tmp_path, chromium)
+    assert result.returncode == 0, result.stderr
+    calls = (tmp_path / "apt-calls").read_text().splitlines()
+    install = "install -y -q --no-install-recommends chromium"
+    assert calls == [install, "update -q", install]
+    assert os.access(chromium, os.X_OK)
+    # Installed: nothing to do, apt-get is not called again.
+    assert run_install_chromium(tmp_path, chromium).returncode == 0
+    assert (tmp_path / "apt-calls").read_text().splitlines() == calls

@@ -67,6 +67,7 @@ def test_scripts_are_executable_and_parse():
     for script, shell in [
         ("scripts/ensure-services", "bash"),
         ("scripts/install-nginx", "bash"),
+        ("scripts/install-chromium", "bash"),
         ("scripts/check-env", "sh"),  # POSIX: busybox in the check-env service
         ("deploy/nginx/self-signed-cert.sh", "sh"),  # POSIX: the nginx image's busybox
     ]:
