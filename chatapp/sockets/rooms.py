@@ -23,8 +23,11 @@ from chatapp.sockets.session import socket_session, subscribe, unsubscribe
 HISTORY_ON_JOIN = 50
 
 
-def welcome_text(room: str, username: str, online: int) -> str:
+def welcome_text(room: str, username: str, online: int, with_user: str | None = None) -> str:
+    """The welcome line; a direct conversation is named by the other user, never `~1-2`."""
     people = "1 user" if online == 1 else f"{online} users"
+    if with_user is not None:
+        return f"Welcome to your conversation with @{with_user}, {username}. {people} online."
     return f"Welcome to #{room}, {username}. {people} online."
 
 
@@ -56,7 +59,8 @@ def join(user: User, sid: str, room_name: str, create: bool = False) -> dict[str
         presence.announce(presence_store().leave(sid, name), "leave")
         raise NotInRoom(f"You are not in #{name}.")
     history = queries.room_history(room, limit=HISTORY_ON_JOIN)
-    notify.notice(sid, name, welcome_text(name, user.username, change.online))
+    info = room_views.room_info(room, viewer=user.id)
+    notify.notice(sid, name, welcome_text(name, user.username, change.online, info.get("with")))
     return {
         "room": name,
         "online": change.online,
@@ -64,7 +68,7 @@ def join(user: User, sid: str, room_name: str, create: bool = False) -> dict[str
         # Per-room seqs are gap-free, so the newest message's seq is the room's.
         "seq": history[-1]["seq"] if history else 0,
         "history": history,
-        "room_info": room_views.room_info(room, viewer=user.id),
+        "room_info": info,
     }
 
 

@@ -100,3 +100,13 @@ def test_a_deleted_users_conversation_is_not_handed_to_the_next_account(app, con
     assert history["messages"] == []
     kept = ack(alice, "history", {"room": renamed["room"]["name"]})
     assert [m["text"] for m in kept["messages"]] == ["for alice only"]
+
+
+def test_the_welcome_to_a_direct_conversation_names_the_other_user(connect):
+    alice, _ = connect("alice"), connect("bob")
+    name = ack(alice, "direct", {"user": "bob"})["room"]["name"]
+    drain(alice)
+    assert ack(alice, "join", {"room": name})["ok"]
+    assert received(alice, "notice") == [
+        {"room": name, "text": "Welcome to your conversation with @bob, alice. 1 user online."}
+    ]
