@@ -42,6 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     from chatapp.auth import login
     from chatapp.extensions import cors, db, limiter, migrate
+    from chatapp.services import admission
 
     database.init_app(app)
     # Batch mode lets the same migrations alter tables on SQLite.
@@ -55,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         render_item=database.render_item,
     )
     login.init_app(app)
+    errors.keep_retry_after(app)  # before the limiter: runs after its header hook
     limiter.init_app(app)
     if app.config["CORS_ORIGINS"]:
         # One setting for REST and Socket.IO; without it, same origin only.
@@ -69,6 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     metrics.init_app(app)
     logs.init_app(app)
     presence.init_app(app)
+    admission.init_app(app)
     outbox.init_app(app)
     sockets.init_app(app)
     guards.init_app(app)  # after sockets: its Host check wraps Socket.IO too

@@ -10,8 +10,9 @@ import json
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, g, jsonify
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,18 @@ class Busy(Unavailable):
         self.retry_after = max(1, int(retry_after))
 
 
+def pool_busy() -> Busy:
+    """Every database connection stayed taken for the pool's timeout: load, not a bug.
+
+    Answered `busy` (and counted), never `internal_error` with a traceback.
+    """
+    from chatapp import metrics
+
+    metrics.SENDS_REFUSED.labels(reason="pool_timeout").inc()
+    log.warning("database pool exhausted; answered busy")
+    return Busy(1)
+
+
 #: Codes for the HTTP errors that Werkzeug, Flask-Limiter and Flask-Login raise.
 HTTP_CODES = {
     400: "bad_request",
@@ -154,6 +167,24 @@ def error_response(status: int, body: dict[str, Any]):
     return response
 
 
+def keep_retry_after(app: Flask) -> None:
+    """Retry-After says what the error said, and only on refusals.
+
+    Flask-Limiter stamps every response of a limited route with a Retry-After
+    of its window (60 on a successful page, 60 on a `busy` that said 1).
+    Registered before the limiter, this hook runs after its own.
+    """
+
+    @app.after_request
+    def retry_after(response):
+        said = g.pop("retry_after", None)
+        if said is not None:
+            response.headers["Retry-After"] = str(said)
+        elif response.status_code not in (429, 503):
+            response.headers.pop("Retry-After", None)
+        return response
+
+
 def register_error_handlers(app: Flask) -> None:
     """Make every error response JSON of one shape; never HTML, never a traceback."""
 
@@ -161,7 +192,7 @@ def register_error_handlers(app: Flask) -> None:
     def chat_error(error: ChatError):
         response = error_response(error.status, error.to_dict())
         if isinstance(error, RateLimited | Busy):
-            response.headers["Retry-After"] = str(error.retry_after)
+            response.headers["Retry-After"] = g.retry_after = str(error.retry_after)
         return response
 
     @app.errorhandler(HTTPException)
@@ -177,6 +208,16 @@ def register_error_handlers(app: Flask) -> None:
         for header in ("Allow", "Retry-After"):
             if header in original.headers:
                 response.headers[header] = original.headers[header]
+        return response
+
+    @app.errorhandler(PoolTimeout)
+    def pool_timeout(error: PoolTimeout):
+        from chatapp.extensions import db
+
+        db.session.rollback()
+        busy = pool_busy()
+        response = error_response(busy.status, busy.to_dict())
+        response.headers["Retry-After"] = g.retry_after = str(busy.retry_after)
         return response
 
     @app.errorhandler(DBAPIError)

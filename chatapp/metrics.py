@@ -45,6 +45,11 @@ HANDSHAKES_REFUSED = Counter(
     "Socket.IO connections refused or closed before logging in, by reason.",
     ["reason"],  # rate, pending (per-address cap), timeout (CONNECT_TIMEOUT)
 )
+SENDS_REFUSED = Counter(
+    "chatapp_sends_refused_total",
+    "Sends answered `busy` by the backpressure gate, by reason.",
+    ["reason"],  # queue_full, waited_too_long, pool_timeout
+)
 SQLITE_LOCK_WAITS = Gauge(
     "chatapp_sqlite_lock_waits", "Statements waiting for SQLite's write lock (held elsewhere)."
 )

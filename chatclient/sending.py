@@ -163,6 +163,13 @@ class Sender:
             )
             item.not_before = time.monotonic() + wait
             return False
+        if code == "busy":
+            wait = int(error.get("retry_after", 1))
+            self.out.error(
+                f"The server is busy: sending again in {wait}s.", "busy", retry_after=wait
+            )
+            item.not_before = time.monotonic() + wait
+            return False
         if code == "unavailable":
             self.out.error("The server cannot store messages right now; retrying.", "unavailable")
             item.not_before = time.monotonic() + 2

@@ -25,6 +25,7 @@ from chatapp.models.types import utcnow
 from chatapp.payloads import message_payload
 from chatapp.schemas import clean_message_text
 from chatapp.services import chat_commands, limits
+from chatapp.services.admission import send_slot
 from chatapp.services.rooms import RoomKey, get_member_room
 
 
@@ -174,7 +175,8 @@ def send_message(
         created = False
     else:
         try:
-            payload, message, created = insert_message(user, room, text, client_id)
+            with send_slot():
+                payload, message, created = insert_message(user, room, text, client_id)
         except StaleRoom:
             # Not a member (any more), or the name now belongs to another room:
             # the lookup raises the answer a client should see, or finds the room.

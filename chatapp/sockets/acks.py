@@ -6,8 +6,9 @@ import logging
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from chatapp.errors import ChatError, InternalError, Unavailable
+from chatapp.errors import ChatError, InternalError, Unavailable, pool_busy
 from chatapp.extensions import db
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,9 @@ def error_ack(error: Exception, event: str) -> dict[str, Any]:
     """The ack for an event that failed with `error`; bugs are logged, never sent."""
     if isinstance(error, ChatError):
         return {"ok": False, "error": error.to_dict()}
+    if isinstance(error, PoolTimeout):
+        db.session.rollback()
+        return {"ok": False, "error": pool_busy().to_dict()}
     if isinstance(error, DBAPIError):
         db.session.rollback()
         log.exception("database error in socket event %s", event)

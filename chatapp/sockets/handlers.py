@@ -12,8 +12,16 @@ from typing import Any
 from flask import current_app, session
 from flask_socketio import ConnectionRefusedError as SocketRefused
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from chatapp.errors import ChatError, InternalError, RateLimited, Unauthorized, Unavailable
+from chatapp.errors import (
+    ChatError,
+    InternalError,
+    RateLimited,
+    Unauthorized,
+    Unavailable,
+    pool_busy,
+)
 from chatapp.extensions import db, socketio
 from chatapp.models import User
 from chatapp.presence import local_sessions, presence_store
@@ -43,6 +51,9 @@ def connect(auth: Any = None) -> None:
         if user is None or user.auth_session_id is None:
             raise refuse(Unauthorized("Log in first: send auth {token} or the session cookie."))
         sessions = presence_store().connect(current_sid(), user.username)
+    except PoolTimeout:
+        db.session.rollback()
+        raise refuse(pool_busy()) from None
     except DBAPIError:
         db.session.rollback()
         log.exception("database error during connect")

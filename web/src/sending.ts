@@ -162,6 +162,11 @@ export class Sender {
       item.note = "Rate limited: sending again in";
       return false;
     }
+    if (code === "busy") {
+      item.notBefore = Date.now() + Math.max(1, retry_after ?? 1) * 1000;
+      item.note = "The server is busy: sending again in";
+      return false;
+    }
     if (code === "unavailable") {
       item.notBefore = Date.now() + UNAVAILABLE_RETRY_MS;
       item.note = "The server cannot store messages right now; retrying in";
