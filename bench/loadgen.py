@@ -97,6 +97,7 @@ async def run(args):
     acked: set[str] = set()
     ack_latency = []
     errors = 0
+    codes: dict[str, int] = {}  # why sends failed: an error code, or "timeout"/"exception"
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     began = time.perf_counter()
 
@@ -121,15 +122,19 @@ async def run(args):
                 nonlocal errors
                 try:
                     data = {"room": sent_room[cid], "text": "x" * 40, "client_id": cid}
-                    reply = await client.call("send", data, timeout=30)
-                except Exception:
+                    reply = await client.call("send", data, timeout=args.ack_timeout)
+                except Exception as error:
                     errors += 1
+                    why = "timeout" if isinstance(error, asyncio.TimeoutError) else "exception"
+                    codes[why] = codes.get(why, 0) + 1
                     return
                 if reply.get("ok"):
                     acked.add(cid)
                     ack_latency.append(time.perf_counter() - sent_at[cid])
                 else:
                     errors += 1
+                    code = str(reply.get("error", {}).get("code"))
+                    codes[code] = codes.get(code, 0) + 1
 
             pending.append(asyncio.ensure_future(one()))
             next_at += interval
@@ -168,6 +173,7 @@ async def run(args):
         "sent": len(sent_at),
         "acked": len(acked),
         "send_errors": errors,
+        "error_codes": codes,
         "ack_ms": summary(ack_latency),
         "delivery_ms": summary(delivery),
         "deliveries": len(delivery),
@@ -187,6 +193,7 @@ def main():
     parser.add_argument("--rate", type=float, default=50, help="messages per second, in total")
     parser.add_argument("--duration", type=float, default=10)
     parser.add_argument("--drain", type=float, default=3)
+    parser.add_argument("--ack-timeout", type=float, default=30, help="seconds a send waits")
     parser.add_argument("--room", default="bench", help="room name (prefix, with --rooms)")
     parser.add_argument("--rooms", type=int, default=1)
     parser.add_argument("--tokens", help="JSON list of bearer tokens (chatapp)")

@@ -30,6 +30,10 @@ class Pending:
     not_before: float = 0.0
 
 
+#: Refusals that say when to send again: code -> what the user is told.
+RETRY_LATER = {"rate_limited": "Rate limited", "busy": "The server is busy"}
+
+
 class Sender:
     """Needs from its subclass: sio, out, current, synced, login_ended, _stop, _call, _show."""
 
@@ -156,17 +160,10 @@ class Sender:
         code = error.get("code")
         if code == "unauthorized":
             return False  # kept for a new login; the login's end is said once
-        if code == "rate_limited":
+        if code in RETRY_LATER:  # kept, and sent again with its client_id after retry_after
             wait = int(error.get("retry_after", 1))
             self.out.error(
-                f"Rate limited: sending again in {wait}s.", "rate_limited", retry_after=wait
-            )
-            item.not_before = time.monotonic() + wait
-            return False
-        if code == "busy":
-            wait = int(error.get("retry_after", 1))
-            self.out.error(
-                f"The server is busy: sending again in {wait}s.", "busy", retry_after=wait
+                f"{RETRY_LATER[code]}: sending again in {wait}s.", code, retry_after=wait
             )
             item.not_before = time.monotonic() + wait
             return False

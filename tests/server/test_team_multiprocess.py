@@ -6,17 +6,11 @@ an invited user's sessions receive it without a `join` (issue 13).
 
 import pytest
 
-from tests.helpers.team import api, bare, unique
+from tests.helpers.team import RELAXED_LIMITS, api, bare, unique
 
 pytestmark = pytest.mark.slow
 
-SERVER_SETTINGS = {
-    "RATELIMIT_MESSAGES": "1000 per 10 seconds",
-    "RATELIMIT_JOINS": "1000 per minute",
-    "RATELIMIT_REGISTER": "1000 per hour",
-    "RATELIMIT_ANONYMOUS": "1000 per minute",
-    "RATELIMIT_LOGIN_ADDRESS": "1000 per 15 minutes",
-}
+SERVER_SETTINGS = RELAXED_LIMITS
 
 
 class Crowd:

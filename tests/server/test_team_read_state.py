@@ -3,17 +3,11 @@ moving backwards, and kept through a restart of both processes (issue 13)."""
 
 import pytest
 
-from tests.helpers.team import api, bare, unique
+from tests.helpers.team import RELAXED_LIMITS, api, bare, unique
 
 pytestmark = pytest.mark.slow
 
-SERVER_SETTINGS = {
-    "RATELIMIT_MESSAGES": "1000 per 10 seconds",
-    "RATELIMIT_JOINS": "1000 per minute",
-    "RATELIMIT_REGISTER": "1000 per hour",
-    "RATELIMIT_ANONYMOUS": "1000 per minute",
-    "RATELIMIT_LOGIN_ADDRESS": "1000 per 15 minutes",
-}
+SERVER_SETTINGS = RELAXED_LIMITS
 
 
 def state(server, token, room):

@@ -5,17 +5,11 @@ admin (made with `cli.py users promote`) decides otherwise (issue 13)."""
 import pytest
 
 from tests.helpers.realtime import login
-from tests.helpers.team import admin_cli, unique
+from tests.helpers.team import RELAXED_LIMITS, admin_cli, unique
 
 pytestmark = pytest.mark.slow
 
-SERVER_SETTINGS = {
-    "RATELIMIT_MESSAGES": "1000 per 10 seconds",
-    "RATELIMIT_JOINS": "1000 per minute",
-    "RATELIMIT_REGISTER": "1000 per hour",
-    "RATELIMIT_ANONYMOUS": "1000 per minute",
-    "RATELIMIT_LOGIN_ADDRESS": "1000 per 15 minutes",
-}
+SERVER_SETTINGS = RELAXED_LIMITS
 
 
 def code(reply):

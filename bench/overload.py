@@ -1,0 +1,70 @@
+"""Overload: chatapp offered more than it can store, with backpressure and without.
+
+    .venv/bin/python -m bench.overload [--rate 600] [--duration 30]
+        [--clients 200 --rooms 10 --senders 20] [--ack-timeout 5]
+
+One chatapp server (PostgreSQL, Redis queue and presence, limits off) at a
+time, the same load twice in one run: first with backpressure as shipped
+(SEND_CONCURRENCY / SEND_QUEUE_LIMIT / SEND_MAX_WAIT defaults), then with it
+opened wide (the baseline: every send queues for a database connection, as
+before issue 14). Each send waits --ack-timeout seconds for its ack, as a
+client would. Reported per run: goodput (acks/s), deliveries/s, how sends
+failed (error codes, timeouts), ack p50/p99 of the sends that succeeded, and
+acknowledged messages some member never received (lost).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bench.common import CpuMeter, chatapp_server, loadgen, make_tokens, private_services, save
+
+OPEN_WIDE = {"SEND_CONCURRENCY": "1000", "SEND_QUEUE_LIMIT": "100000", "SEND_MAX_WAIT": "3600"}
+
+
+def run(name: str, args, env, settings: dict[str, str]) -> dict:
+    with chatapp_server(env.work, env.database_url, REDIS_URL=env.redis.url, **settings) as chat:
+        tokens = make_tokens(chat.url, args.clients, env.work / f"tokens-{name}.json", prefix=name)
+        meter = CpuMeter(chat.process.pid)
+        result = loadgen(
+            chat.url,
+            tokens,
+            clients=args.clients,
+            rooms=args.rooms,
+            senders=args.senders,
+            rate=args.rate,
+            duration=args.duration,
+            ack_timeout=args.ack_timeout,
+            room=f"over-{name}",
+        )
+        result.update(server=name, server_cpu_pct=meter.read())
+    goodput = result["acked"] / args.duration
+    print(
+        f"# {name}: offered {args.rate:g}/s, goodput {goodput:.0f} acks/s, "
+        f"{result['deliveries_per_s']} deliveries/s, failures {result['error_codes']}, "
+        f"ack p50/p99 {result['ack_ms']['p50']}/{result['ack_ms']['p99']} ms, "
+        f"lost {result['lost']}, server CPU {result['server_cpu_pct']} %",
+        file=sys.stderr,
+    )
+    return {**result, "goodput_per_s": round(goodput, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=600, help="messages per second offered")
+    parser.add_argument("--duration", type=float, default=30)
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--rooms", type=int, default=10)
+    parser.add_argument("--senders", type=int, default=20)
+    parser.add_argument("--ack-timeout", type=float, default=5)
+    args = parser.parse_args()
+    rows = []
+    with private_services("chatapp_overload") as env:
+        rows.append(run("backpressure", args, env, {}))
+        rows.append(run("open-wide", args, env, OPEN_WIDE))
+    save("overload", {"args": vars(args), "rows": rows})
+
+
+if __name__ == "__main__":
+    main()
