@@ -13,8 +13,10 @@ Builds the bundle if need be, starts `cli.py serve` on a throwaway SQLite file
   that logs in through the form (fill and click by Playwright);
 - memory: the page's JS heap (CDP Performance.getMetrics JSHeapUsedSize, after
   a forced garbage collection), DOM nodes and the page renderer's PSS, with
-  the room open and empty, after `--messages` messages arrived live, and after
-  scrolling a fresh page back through all of them (history pages).
+  the room open and empty, after `--messages` messages arrived live, after
+  scrolling a fresh page back through all of them (history pages), and after
+  scrolling that page down to the newest again and one more message arriving
+  (the client keeps a bounded log while it follows the newest: web/src/state.ts).
 """
 
 from __future__ import annotations
@@ -139,8 +141,13 @@ def post_all(url: str, count: int) -> float:
     return time.monotonic() - started
 
 
+def shown(log) -> int:
+    """How many of the posted messages the log holds."""
+    return log.evaluate("log => (log.textContent.match(/message number \\d{5}/g) || []).length")
+
+
 def memory(chromium, url: str, count: int) -> dict:
-    """Heap and DOM with ROOM open: empty, after `count` live messages, after scrolling back."""
+    """Heap and DOM with ROOM open: empty, live, scrolled back, and back down at the newest."""
     result: dict = {}
     page = chromium.new_context(base_url=url).new_page()
     web.log_in(page, "reader")
@@ -150,6 +157,7 @@ def memory(chromium, url: str, count: int) -> dict:
     last = f"message number {count:05d}"
     expect(web.message_log(page).get_by_text(last)).to_have_count(1, timeout=120_000)
     result["live"] = heap(page)
+    result["shown_live"] = shown(web.message_log(page))
     page.context.close()
 
     page = chromium.new_context(base_url=url).new_page()
@@ -168,9 +176,22 @@ def memory(chromium, url: str, count: int) -> dict:
     wait_for(scrolled_to_the_first, 600, 0.1, "the first message after scrolling up")
     result["scroll_back_s"] = round(time.monotonic() - started, 1)
     result["scrolled_back"] = heap(page)
-    result["shown_after_scrolling"] = log.evaluate(
-        "log => (log.textContent.match(/message number \\d{5}/g) || []).length"
-    )
+    result["shown_after_scrolling"] = shown(log)
+
+    # Back down to the newest, and one more message arrives.
+    def at_the_bottom():
+        log.hover()
+        page.mouse.wheel(0, 10_000_000)
+        return log.evaluate("log => log.scrollHeight - log.scrollTop - log.clientHeight < 2")
+
+    wait_for(at_the_bottom, 60, 0.1, "the log scrolled down to the newest")
+    writer = web.Rest(url, "writer0")
+    newest = f"message number {count + 1:05d}"
+    writer.post(ROOM, newest)
+    writer.close()
+    expect(log.get_by_text(newest)).to_have_count(1)
+    result["back_at_bottom"] = heap(page)
+    result["shown_back_at_bottom"] = shown(log)
     page.context.close()
     return result
 
@@ -212,8 +233,10 @@ def report(results: dict, args) -> None:
     print(f"\nmemory, room of {args.messages} messages:")
     print("| page | JS heap used / allocated MiB | DOM nodes | renderer PSS MiB |")
     print("|---|---|---|---|")
-    for key in ("empty_room", "live", "after_join", "scrolled_back"):
-        m = mem[key]
+    for key in ("empty_room", "live", "after_join", "scrolled_back", "back_at_bottom"):
+        m = mem.get(key)
+        if m is None:
+            continue
         print(
             f"| {key} | {m['js_heap_mib']} / {m['js_heap_total_mib']} | {m['dom_nodes']} "
             f"| {m['renderer_pss_mib']} |"
@@ -221,6 +244,10 @@ def report(results: dict, args) -> None:
     print(
         f"- posting took {mem['posting_s']} s; scrolling back {mem['scroll_back_s']} s; "
         f"{mem['shown_after_scrolling']} messages in the log after scrolling"
+    )
+    print(
+        f"- messages in the log: {mem.get('shown_live')} live, "
+        f"{mem.get('shown_back_at_bottom')} back at the bottom after one more"
     )
 
 
