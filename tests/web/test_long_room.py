@@ -93,4 +93,25 @@ def test_a_followed_room_keeps_a_bounded_log(serve, logged_in, rest, name):
     expect(messages).to_have_count(len(shown))
     assert lines_shown(page) == list(range(COUNT + 3 - len(shown), COUNT + 3))
     assert at_the_bottom(page)
+
+    # Scrolled all the way up again, then off to another room: the one left
+    # keeps the bound too, and shows its newest on coming back.
+    wait_for(scroll_up_until_the_first_line, 60, 0.25, "bot line 0001 after scrolling up again")
+    elsewhere = name("elsewhere")
+    web.join(page, elsewhere)
+    web.room_entry(page, f"#{room}").click()
+    expect(web.heading(page, f"#{room}")).to_be_visible()
+    expect(messages).to_have_count(len(shown))
+    assert lines_shown(page) == list(range(COUNT + 3 - len(shown), COUNT + 3))
+    # A line that comes while the room is off screen takes an old one's place.
+    web.room_entry(page, f"#{elsewhere}").click()
+    expect(web.heading(page, f"#{elsewhere}")).to_be_visible()
+    bot.post(room, "bot line 1203")
+    expect(web.room_entry(page, f"#{room}", ", 1 unread")).to_have_count(1)
+    web.room_entry(page, f"#{room}").click()
+    expect(web.heading(page, f"#{room}")).to_be_visible()
+    expect(log.get_by_text("bot line 1203")).to_have_count(1)
+    expect(messages).to_have_count(len(shown))
+    assert lines_shown(page) == list(range(COUNT + 4 - len(shown), COUNT + 4))
+    wait_for(lambda: at_the_bottom(page), 10, 0.1, "the room shown at its newest")
     assert page.errors == []
