@@ -13,8 +13,11 @@ Builds the bundle if need be, starts `cli.py serve` on a throwaway SQLite file
   that logs in through the form (fill and click by Playwright);
 - memory: the page's JS heap (CDP Performance.getMetrics JSHeapUsedSize, after
   a forced garbage collection), DOM nodes and the page renderer's PSS, with
-  the room open and empty, after `--messages` messages arrived live, and after
-  scrolling a fresh page back through all of them (history pages).
+  the room open and empty, after half and then all of `--messages` messages
+  arrived live, after scrolling a fresh page back through all of them
+  (history pages), and after scrolling that page down to the newest again and
+  one more message arriving (while it follows the newest, the client keeps a
+  bounded log: KEEP_LATEST in web/src/state.ts).
 """
 
 from __future__ import annotations
@@ -121,8 +124,8 @@ def time_to_interactive(chromium, url: str, runs: int) -> dict[str, float]:
     }
 
 
-def post_all(url: str, count: int) -> float:
-    """`count` messages into ROOM over REST from 4 writers; seconds taken."""
+def post_all(url: str, count: int, first: int = 1) -> float:
+    """`count` messages into ROOM over REST from 4 writers, numbered from `first`; seconds taken."""
     writers = [web.Rest(url, f"writer{n}") for n in range(4)]
     for writer in writers:
         writer.join(ROOM)
@@ -130,8 +133,8 @@ def post_all(url: str, count: int) -> float:
     with ThreadPoolExecutor(len(writers)) as pool:
         list(
             pool.map(
-                lambda n: writers[n % len(writers)].post(ROOM, f"message number {n + 1:05d}"),
-                range(count),
+                lambda n: writers[n % len(writers)].post(ROOM, f"message number {n:05d}"),
+                range(first, first + count),
             )
         )
     for writer in writers:
@@ -139,17 +142,31 @@ def post_all(url: str, count: int) -> float:
     return time.monotonic() - started
 
 
+def shown(log) -> int:
+    """How many of the posted messages the log holds."""
+    return log.evaluate("log => (log.textContent.match(/message number \\d{5}/g) || []).length")
+
+
 def memory(chromium, url: str, count: int) -> dict:
-    """Heap and DOM with ROOM open: empty, after `count` live messages, after scrolling back."""
+    """Heap and DOM with ROOM open: empty, live, scrolled back, and back down at the newest."""
     result: dict = {}
     page = chromium.new_context(base_url=url).new_page()
     web.log_in(page, "reader")
     web.join(page, ROOM)
     result["empty_room"] = heap(page)
-    result["posting_s"] = round(post_all(url, count), 1)
+    # Half, then the rest: a log that keeps growing grows between the two readings.
+    half = count // 2
+    posting = post_all(url, half)
+    expect(web.message_log(page).get_by_text(f"message number {half:05d}")).to_have_count(
+        1, timeout=120_000
+    )
+    result["live_half"] = heap(page)
+    posting += post_all(url, count - half, half + 1)
+    result["posting_s"] = round(posting, 1)
     last = f"message number {count:05d}"
     expect(web.message_log(page).get_by_text(last)).to_have_count(1, timeout=120_000)
     result["live"] = heap(page)
+    result["shown_live"] = shown(web.message_log(page))
     page.context.close()
 
     page = chromium.new_context(base_url=url).new_page()
@@ -168,9 +185,22 @@ def memory(chromium, url: str, count: int) -> dict:
     wait_for(scrolled_to_the_first, 600, 0.1, "the first message after scrolling up")
     result["scroll_back_s"] = round(time.monotonic() - started, 1)
     result["scrolled_back"] = heap(page)
-    result["shown_after_scrolling"] = log.evaluate(
-        "log => (log.textContent.match(/message number \\d{5}/g) || []).length"
-    )
+    result["shown_after_scrolling"] = shown(log)
+
+    # Back down to the newest, and one more message arrives.
+    def at_the_bottom():
+        log.hover()
+        page.mouse.wheel(0, 10_000_000)
+        return log.evaluate("log => log.scrollHeight - log.scrollTop - log.clientHeight < 2")
+
+    wait_for(at_the_bottom, 60, 0.1, "the log scrolled down to the newest")
+    writer = web.Rest(url, "writer0")
+    newest = f"message number {count + 1:05d}"
+    writer.post(ROOM, newest)
+    writer.close()
+    expect(log.get_by_text(newest)).to_have_count(1)
+    result["back_at_bottom"] = heap(page)
+    result["shown_back_at_bottom"] = shown(log)
     page.context.close()
     return result
 
@@ -212,7 +242,8 @@ def report(results: dict, args) -> None:
     print(f"\nmemory, room of {args.messages} messages:")
     print("| page | JS heap used / allocated MiB | DOM nodes | renderer PSS MiB |")
     print("|---|---|---|---|")
-    for key in ("empty_room", "live", "after_join", "scrolled_back"):
+    keys = ("empty_room", "live_half", "live", "after_join", "scrolled_back", "back_at_bottom")
+    for key in keys:
         m = mem[key]
         print(
             f"| {key} | {m['js_heap_mib']} / {m['js_heap_total_mib']} | {m['dom_nodes']} "
@@ -221,6 +252,10 @@ def report(results: dict, args) -> None:
     print(
         f"- posting took {mem['posting_s']} s; scrolling back {mem['scroll_back_s']} s; "
         f"{mem['shown_after_scrolling']} messages in the log after scrolling"
+    )
+    print(
+        f"- messages in the log: {mem['shown_live']} live, "
+        f"{mem['shown_back_at_bottom']} back at the bottom after one more"
     )
 
 

@@ -9,8 +9,6 @@ import type { Store } from "./state";
 const BATCH_MS = 300;
 
 export class ReadMarker {
-  /** Whether the newest messages are on screen (the message list says). */
-  atEnd: () => boolean = () => true;
   private wanted = new Map<string, number>(); // room -> highest seq seen, not sent yet
   private sent = new Map<string, number>(); // room -> highest seq the server confirmed
   private timer: number | undefined;
@@ -37,7 +35,7 @@ export class ReadMarker {
   /** The current room may just have been shown: mark it read if it was. */
   seen(): void {
     const room = this.store.room(this.store.current);
-    if (!room?.loaded || !room.lastSeq || !this.attending() || !this.atEnd()) return;
+    if (!room?.loaded || !room.lastSeq || !this.attending() || !this.store.atEnd()) return;
     const seq = room.lastSeq;
     const known = Math.max(this.wanted.get(room.name) ?? 0, this.sent.get(room.name) ?? 0);
     if (seq <= known && seq <= (room.info.last_read_seq ?? 0)) return;

@@ -4,7 +4,8 @@
 // Per room, the highest `seq` shown; a message past a gap waits while
 // `history` (after_seq) fills the gap, and messages that arrive while a first
 // join is under way wait for its history. Scrolling back pages with
-// `history` (before_seq).
+// `history` (before_seq), which also brings back what the store dropped to
+// stay bounded (state.ts, KEEP_LATEST): dropped is not missing.
 
 import type { Connection } from "./protocol";
 import { errorOf } from "./replies";
@@ -164,7 +165,8 @@ export class Rooms {
     if (room.loadingOlder || !room.hasOlder || !room.loaded) return;
     room.loadingOlder = true;
     this.store.emit({ type: "older", room: room.name });
-    const reply = await this.connection.call("history", { room: room.name, before_seq: room.oldestSeq, limit: OLDER_PAGE });
+    const before = room.oldestSeq;
+    const reply = await this.connection.call("history", { room: room.name, before_seq: before, limit: OLDER_PAGE });
     const done = (): void => {
       room.loadingOlder = false;
       this.store.emit({ type: "older", room: room.name });
@@ -173,6 +175,11 @@ export class Rooms {
       // Said once; scrolling up asks again after a pause, not at every scroll event.
       this.store.line(room.name, `Older messages did not load: ${errorOf(reply).message}`, "error");
       window.setTimeout(done, OLDER_PAUSE_MS);
+      return;
+    }
+    if (room.oldestSeq !== before) {
+      // Trimmed meanwhile (state.ts KEEP_LATEST): this page would leave a hole; the next scroll asks again.
+      done();
       return;
     }
     const messages = (reply.messages as Message[])

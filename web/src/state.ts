@@ -7,6 +7,17 @@ import type { Joined, Message, RoomInfo, User } from "./types";
 
 export type Tone = "info" | "error";
 
+/**
+ * Timeline entries (messages, and the quiet lines among them) a room keeps
+ * while its newest messages are followed, or while it is not on screen; the
+ * oldest go as new ones come, and scrolling up fetches them again from
+ * `history`. Each message drawn costs about 10 KB of renderer memory
+ * (docs/benchmarks.md, "The web client"), so a room left open in a busy
+ * channel would otherwise grow all day; 500 (about 5 MB) is many screens of
+ * scrollback at once, and ten `history` pages away.
+ */
+export const KEEP_LATEST = 500;
+
 /** One entry of a room's timeline. Messages are in `seq` order among themselves. */
 export type Item =
   | { kind: "message"; message: Message }
@@ -22,6 +33,7 @@ export type Change =
   | { type: "info"; room: string } // a room's topic, role, people online
   | { type: "append"; room: string; items: Item[] }
   | { type: "prepend"; room: string; items: Item[] }
+  | { type: "trim"; room: string; items: Item[] } // the oldest, dropped (KEEP_LATEST)
   | { type: "reset"; room: string } // the whole timeline, e.g. its first load
   | { type: "older"; room: string } // loading older messages started or ended
   | { type: "pending" } // sends waiting for their ack
@@ -59,6 +71,17 @@ export class RoomState {
 
   get hasOlder(): boolean {
     return this.oldestSeq > 1;
+  }
+
+  /** Drop the oldest entries past KEEP_LATEST; those dropped. Paging back fetches them again. */
+  trim(): Item[] {
+    const dropped = this.items.splice(0, Math.max(0, this.items.length - KEEP_LATEST));
+    if (dropped.some((item) => item.kind === "message")) {
+      // Everything up to lastSeq that is not here is older than this: `history` before_seq has it.
+      const first = this.items.find((item) => item.kind === "message");
+      this.oldestSeq = first?.kind === "message" ? first.message.seq : this.lastSeq + 1;
+    }
+    return dropped;
   }
 
   get unread(): number {
@@ -99,6 +122,8 @@ export class Store {
   rooms = new Map<string, RoomState>();
   current: string | null = null;
   status: Status = "connecting";
+  /** Whether the room on screen shows its newest messages (the message list says). */
+  atEnd: () => boolean = () => true;
   private listeners = new Set<Listener>();
 
   constructor(public me: User) {}
@@ -138,7 +163,9 @@ export class Store {
 
   setCurrent(name: string | null): void {
     if (this.current === name) return;
+    const left = this.room(this.current);
     this.current = name;
+    if (left) this.trim(left); // off screen now: nobody is reading its older messages
     if (name) localStorage.setItem(`chatapp.room.${this.me.username}`, name);
     this.emit({ type: "current" });
     this.emit({ type: "rooms" });
@@ -168,6 +195,13 @@ export class Store {
     if (!room || !items.length) return;
     room.items.push(...items);
     this.emit({ type: "append", room: name, items });
+    // Scrolled up, the person is reading: nothing moves under them until they are back down.
+    if (name !== this.current || this.atEnd()) this.trim(room);
+  }
+
+  private trim(room: RoomState): void {
+    const dropped = room.trim();
+    if (dropped.length) this.emit({ type: "trim", room: room.name, items: dropped });
   }
 
   /** A quiet line in a room's timeline (presence, moderation, refusals). */

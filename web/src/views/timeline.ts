@@ -1,7 +1,9 @@
 // The current room's messages (role="log"): author, text, local time, a
 // separator for each new day; presence and moderation as quiet lines; older
 // messages on scrolling up; lines still being sent at the end.
-// Drawn incrementally (append, prepend), so a long room stays cheap.
+// Drawn incrementally (append, prepend), so a long room stays cheap; while
+// the newest are followed, the oldest entries go (state.ts, KEEP_LATEST) with
+// their day separators.
 
 import { h, userText } from "../dom";
 import { author, clock, dayKey, dayName, fullTime, seconds } from "../labels";
@@ -66,10 +68,12 @@ export function timeline(store: Store, connection: Connection): HTMLElement {
     pending,
   );
   let lastDay: string | null = null;
+  /** Each drawn entry's node, to find where the kept ones start after a trim; new on each reset. */
+  let drawn = new WeakMap<Item, Element>();
   const me = store.me.username;
   const room = () => store.room(store.current);
   const atEnd = () => log.scrollHeight - log.scrollTop - log.clientHeight < AT_END_SLACK;
-  connection.reads.atEnd = atEnd;
+  store.atEnd = atEnd;
 
   /** Items as nodes, each day change preceded by its separator. */
   function nodes(list: Item[], day: string | null): [Node[], string | null] {
@@ -80,7 +84,9 @@ export function timeline(store: Store, connection: Connection): HTMLElement {
         day = dayKey(date);
         out.push(separator(date));
       }
-      out.push(render(item, me));
+      const node = render(item, me);
+      drawn.set(item, node);
+      out.push(node);
     }
     return [out, day];
   }
@@ -104,6 +110,7 @@ export function timeline(store: Store, connection: Connection): HTMLElement {
 
   function reset(): void {
     queued = []; // room.items has them
+    drawn = new WeakMap(); // the last room's nodes go with its old map
     const current = room();
     const [list, day] = nodes(current?.loaded ? current.items : [], null);
     items.replaceChildren(...list);
@@ -141,6 +148,25 @@ export function timeline(store: Store, connection: Connection): HTMLElement {
     items.prepend(...added);
     log.scrollTop += log.scrollHeight - height; // what was on screen stays put
     topUp();
+  }
+
+  /** The oldest entries were dropped (we follow the newest): their nodes, and their days' separators, go. */
+  function trim(dropped: Item[]): void {
+    const gone = new Set(dropped);
+    queued = queued.filter((item) => !gone.has(item));
+    const first = room()?.items[0];
+    const node = first && drawn.get(first);
+    if (!first || !node?.isConnected) {
+      items.replaceChildren(); // every entry drawn went; what is queued starts with its own day
+      lastDay = null;
+    } else {
+      const previous = node.previousElementSibling as HTMLElement | null;
+      const keepFrom = previous?.dataset.day ? previous : node; // its day's separator stays
+      while (items.firstChild && items.firstChild !== keepFrom) items.firstChild.remove();
+      if (keepFrom === node) items.prepend(separator(when(first)));
+    }
+    top();
+    log.scrollTop = log.scrollHeight;
   }
 
   function drawPending(): void {
@@ -186,6 +212,7 @@ export function timeline(store: Store, connection: Connection): HTMLElement {
     else if (change.type === "reset" && change.room === current) reset();
     else if (change.type === "append" && change.room === current) append(change.items);
     else if (change.type === "prepend" && change.room === current) prepend(change.items);
+    else if (change.type === "trim" && change.room === current) trim(change.items);
     else if (change.type === "older" && change.room === current) top();
     else if (change.type === "pending" || change.type === "status") drawPending();
   });
