@@ -110,7 +110,7 @@ DEFAULTS: dict[str, Any] = {
     # their turn, none longer than SEND_MAX_WAIT seconds; past that, `busy`.
     "SEND_CONCURRENCY": 16,
     "SEND_QUEUE_LIMIT": 200,
-    "SEND_MAX_WAIT": 1.0,
+    "SEND_MAX_WAIT": 0.5,
     "LOG_FORMAT": None,  # json | text; None: text on a terminal under `serve`, else json
     "LOG_LEVEL": "INFO",
     "LOG_DIR": None,
