@@ -59,7 +59,9 @@ def join(user: User, sid: str, room_name: str, create: bool = False) -> dict[str
         presence.announce(presence_store().leave(sid, name), "leave")
         raise NotInRoom(f"You are not in #{name}.")
     history = queries.room_history(room, limit=HISTORY_ON_JOIN)
-    info = room_views.room_info(room, viewer=user.id)
+    # MEMBERSHIP (a ROOM with the joiner's role and read state): the session
+    # subscribes after the room heard `member`, so this is how it learns its role.
+    info = room_views.membership_info(user, room)
     notify.notice(sid, name, welcome_text(name, user.username, change.online, info.get("with")))
     return {
         "room": name,

@@ -24,6 +24,10 @@ def test_first_join_creates_the_room_and_welcomes(connect):
             "topic": None,
             "created": reply["room_info"]["created"],
             "members": 1,
+            "role": "owner",
+            "last_read_seq": 0,
+            "seq": 0,
+            "unread": 0,
         },
     }
     events = alice.get_received()
