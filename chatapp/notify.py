@@ -12,7 +12,7 @@ from typing import Any
 
 from chatapp import metrics, revocations
 from chatapp.extensions import socketio
-from chatapp.payloads import notice_payload, read_payload, removed_payload
+from chatapp.payloads import notice_payload, read_payload, removed_payload, room_added_payload
 from chatapp.presence import presence_store
 
 
@@ -61,7 +61,7 @@ def room_added(
         if sid != skip_sid:  # the joining session subscribes itself, after its presence
             _subscribe(sid, membership["name"])
     socketio.emit(
-        "room_added", {"room": membership, "by": by}, to=user_room(user_id), skip_sid=skip_sid
+        "room_added", room_added_payload(membership, by), to=user_room(user_id), skip_sid=skip_sid
     )
 
 

@@ -69,6 +69,11 @@ def removed_payload(room: str, by: str | None, reason: str | None, banned: bool)
     return {"room": room, "by": by, "reason": reason, "banned": banned}
 
 
+def room_added_payload(membership: dict[str, Any], by: str | None) -> dict[str, Any]:
+    """To a user's sessions that now receive a room: its MEMBERSHIP, and who added them."""
+    return {"room": membership, "by": by}
+
+
 def read_payload(room: str, last_read_seq: int) -> dict[str, Any]:
     return {"room": room, "last_read_seq": last_read_seq}
 

@@ -16,8 +16,9 @@ class LocalSession:
     user_id: int
     username: str
     auth_session_id: str
-    # Joined room name -> room id: a send needs the id, and rooms are never
-    # renamed or deleted, so the socket keeps it instead of a query per send.
+    # Rooms this session joined (its presence), name -> id: a send needs the
+    # id, so the socket keeps it instead of a query per send. Only a hint: a
+    # room deleted or renamed since is caught by the send's membership check.
     rooms: dict[str, int] = field(default_factory=dict)
     # The user as last loaded, and when its login was confirmed live
     # (time.monotonic()); see chatapp.sockets.acks.session_user.

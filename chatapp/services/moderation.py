@@ -22,6 +22,7 @@ from chatapp.services.accounts import find_user
 from chatapp.services.room_views import membership_info, room_info
 from chatapp.services.rooms import (
     add_membership,
+    announce_member,
     check_room_budget,
     end_membership,
     is_banned,
@@ -75,8 +76,7 @@ def invite(actor: User | None, found: Access, username: str) -> dict[str, Any]:
     by = actor.username if actor else None
     payload = add_membership(user, room, "member", "added", by)
     db.session.commit()
-    outbox.wake()
-    notify.member_changed(payload)
+    announce_member(payload)
     notify.room_added(user.id, user.username, membership_info(user, room), by)
     return {"room": room.name, "user": user.username}
 
@@ -126,8 +126,7 @@ def ban(actor: User | None, found: Access, username: str, reason: str | None) ->
     if was_member:
         _removed(user, found, by, reason, banned=True, payload=payload)
     else:
-        outbox.wake()
-        notify.member_changed(payload)
+        announce_member(payload)
 
 
 def unban(actor: User | None, found: Access, username: str) -> None:
@@ -145,8 +144,7 @@ def unban(actor: User | None, found: Access, username: str) -> None:
     )
     _record(found, "unbanned", payload)
     db.session.commit()
-    outbox.wake()
-    notify.member_changed(payload)
+    announce_member(payload)
 
 
 def set_role(actor: User | None, found: Access, username: str, role: str) -> None:
@@ -167,8 +165,7 @@ def set_role(actor: User | None, found: Access, username: str, role: str) -> Non
     )
     _record(found, "role", payload)
     db.session.commit()
-    outbox.wake()
-    notify.member_changed(payload)
+    announce_member(payload)
 
 
 def update_room(

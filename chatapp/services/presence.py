@@ -59,7 +59,12 @@ def drop_user(username: str, room: str) -> None:
     store dropped, and their sends are checked against the database.
     """
     for sid in presence_store().sessions(username):
-        session = local_sessions().get(sid)
-        if session is not None:
-            session.rooms.pop(room, None)
-        announce(presence_store().leave(sid, room), "leave")
+        leave_session(sid, room)
+
+
+def leave_session(sid: str, room: str) -> None:
+    """One session leaves `room`'s presence, and this process forgets it was there."""
+    session = local_sessions().get(sid)
+    if session is not None:
+        session.rooms.pop(room, None)
+    announce(presence_store().leave(sid, room), "leave")

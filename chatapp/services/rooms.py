@@ -148,7 +148,7 @@ def create_room(
         event, by = ("joined", owner.username) if user else ("added", None)
         member = add_membership(owner, room, "owner", event, by)
     db.session.commit()
-    _announce(member)
+    announce_member(member)
     if user is not None:
         _tell_sessions(user, room, skip_sid)
     elif owner is not None:
@@ -202,7 +202,7 @@ def join_room(
     except IntegrityError:
         db.session.rollback()  # another session of the same user joined first
         return access(user, name)
-    _announce(payload)
+    announce_member(payload)
     _tell_sessions(user, room, skip_sid)
     return access(user, name)
 
@@ -235,7 +235,7 @@ def leave_room(user: User, name: str, skip_sid: str | None = None) -> str:
         )
     db.session.commit()
     if ended:
-        _announce(payload)
+        announce_member(payload)
         notify.removed(user.id, user.username, room.name, user.username, None, False, skip_sid)
         presence.drop_user(user.username, room.name)
     return room.name
@@ -303,7 +303,8 @@ def _member_count(room: Room) -> int:
     ).scalar_one()
 
 
-def _announce(payload: dict[str, Any] | None) -> None:
+def announce_member(payload: dict[str, Any] | None) -> None:
+    """After the commit: the relay is woken for the NATS event, and the room told `member`."""
     if payload is not None:
         outbox.wake()
         notify.member_changed(payload)

@@ -21,8 +21,8 @@ from sqlalchemy import select
 
 from chatapp.extensions import db, socketio
 from chatapp.models import Membership, Room, User
-from chatapp.payloads import removed_payload
-from chatapp.presence import local_sessions, presence_store
+from chatapp.payloads import removed_payload, room_added_payload
+from chatapp.presence import local_sessions
 from chatapp.schemas import DIRECT_RE, ROOM_RE
 from chatapp.services import presence, room_views
 
@@ -94,8 +94,8 @@ class Reconciler:
                 socketio.server.leave_room(sid, room, namespace="/")
                 socketio.emit("removed", removed_payload(room, None, None, False), to=sid)
             session = local_sessions().get(sid)
-            if session is not None and session.rooms.pop(room, None) is not None:
-                presence.announce(presence_store().leave(sid, room), "leave")
+            if session is not None and room in session.rooms:
+                presence.leave_session(sid, room)
             return
         user = db.session.get(User, user_id)
         found = db.session.scalar(select(Room).where(Room.name == room))
@@ -104,4 +104,4 @@ class Reconciler:
         socketio.server.enter_room(sid, room, namespace="/")
         membership = room_views.membership_info(user, found)
         db.session.rollback()
-        socketio.emit("room_added", {"room": membership, "by": None}, to=sid)
+        socketio.emit("room_added", room_added_payload(membership, None), to=sid)

@@ -55,8 +55,7 @@ def join(user: User, sid: str, room_name: str, create: bool = False) -> dict[str
         # Removed between the membership's commit and the subscription: the
         # removal could not unsubscribe a socket that was not subscribed yet.
         unsubscribe(sid, name)
-        session.rooms.pop(name, None)
-        presence.announce(presence_store().leave(sid, name), "leave")
+        presence.leave_session(sid, name)
         raise NotInRoom(f"You are not in #{name}.")
     history = queries.room_history(room, limit=HISTORY_ON_JOIN)
     # MEMBERSHIP (a ROOM with the joiner's role and read state): the session
