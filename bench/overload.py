@@ -5,7 +5,7 @@
 
 One chatapp server (PostgreSQL, Redis queue and presence, limits off) at a
 time, the same load twice in one run: first with backpressure as shipped
-(SEND_CONCURRENCY / SEND_QUEUE_LIMIT / SEND_MAX_WAIT defaults), then with it
+(SEND_QUEUE_LIMIT / SEND_MAX_WAIT defaults), then with it
 opened wide (the baseline: every send queues for a database connection, as
 before issue 14). Each send waits --ack-timeout seconds for its ack, as a
 client would. Reported per run: goodput (acks/s), deliveries/s, how sends
@@ -20,7 +20,7 @@ import sys
 
 from bench.common import CpuMeter, chatapp_server, loadgen, make_tokens, private_services, save
 
-OPEN_WIDE = {"SEND_CONCURRENCY": "1000", "SEND_QUEUE_LIMIT": "100000", "SEND_MAX_WAIT": "3600"}
+OPEN_WIDE = {"SEND_QUEUE_LIMIT": "100000", "SEND_MAX_WAIT": "3600"}
 
 
 def run(name: str, args, env, settings: dict[str, str]) -> dict:

@@ -42,7 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     from chatapp.auth import login
     from chatapp.extensions import cors, db, limiter, migrate
-    from chatapp.services import admission
+    from chatapp.services import group_commit
 
     database.init_app(app)
     # Batch mode lets the same migrations alter tables on SQLite.
@@ -71,7 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     metrics.init_app(app)
     logs.init_app(app)
     presence.init_app(app)
-    admission.init_app(app)
+    group_commit.init_app(app)
     outbox.init_app(app)
     sockets.init_app(app)
     guards.init_app(app)  # after sockets: its Host check wraps Socket.IO too

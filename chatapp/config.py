@@ -105,11 +105,11 @@ DEFAULTS: dict[str, Any] = {
     # SQLite: seconds a statement waits for another writer before the
     # request is answered `unavailable` (never a frozen server).
     "SQLITE_BUSY_TIMEOUT": 2.0,
-    # Backpressure on sends (chatapp.services.admission): at most SEND_CONCURRENCY
-    # store a message at once per process, at most SEND_QUEUE_LIMIT wait for
-    # their turn, none longer than SEND_MAX_WAIT seconds; past that, `busy`.
-    "SEND_CONCURRENCY": 16,
-    "SEND_QUEUE_LIMIT": 200,
+    # Sends (chatapp.services.group_commit): at most SEND_BATCH_LIMIT stored per
+    # transaction; at most SEND_QUEUE_LIMIT wait for their batch, none longer
+    # than SEND_MAX_WAIT seconds; past that, `busy` (backpressure).
+    "SEND_BATCH_LIMIT": 100,
+    "SEND_QUEUE_LIMIT": 500,
     "SEND_MAX_WAIT": 0.5,
     "LOG_FORMAT": None,  # json | text; None: text on a terminal under `serve`, else json
     "LOG_LEVEL": "INFO",

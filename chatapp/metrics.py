@@ -47,8 +47,18 @@ HANDSHAKES_REFUSED = Counter(
 )
 SENDS_REFUSED = Counter(
     "chatapp_sends_refused_total",
-    "Sends answered `busy` by the backpressure gate, by reason.",
+    "Sends answered `busy` by the group commit's queue, by reason.",
     ["reason"],  # queue_full, waited_too_long, pool_timeout
+)
+SEND_BATCH_SIZE = Histogram(
+    "chatapp_send_batch_size",
+    "Sends stored per group-commit transaction.",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)
+SEND_BATCH_RETRIES = Counter(
+    "chatapp_send_batch_retries_total",
+    "Group-commit batches stored again, by reason.",
+    ["reason"],  # reconnect (a dropped connection), repeat (a client_id used before), one_by_one
 )
 SQLITE_LOCK_WAITS = Gauge(
     "chatapp_sqlite_lock_waits", "Statements waiting for SQLite's write lock (held elsewhere)."

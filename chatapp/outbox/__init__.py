@@ -17,14 +17,32 @@ from typing import TYPE_CHECKING
 from flask import Flask, current_app
 
 # What writers use: `outbox.add(...)` in their transaction, `outbox.wake()` after it.
-from chatapp.outbox.rows import USER_CREATED, add, backlog, enabled, room_subject
+from chatapp.outbox.rows import (
+    INSERT_EVENT,
+    USER_CREATED,
+    add,
+    backlog,
+    enabled,
+    event_row,
+    room_subject,
+)
 
 if TYPE_CHECKING:  # imported by init_app only when NATS is configured
     from chatapp.outbox.link import NatsLink
     from chatapp.outbox.relay import Relay
     from chatapp.outbox.watch import RelayWatch
 
-__all__ = ["USER_CREATED", "add", "backlog", "enabled", "room_subject", "init_app", "wake"]
+__all__ = [
+    "INSERT_EVENT",
+    "USER_CREATED",
+    "add",
+    "backlog",
+    "enabled",
+    "event_row",
+    "room_subject",
+    "init_app",
+    "wake",
+]
 
 
 def init_app(app: Flask) -> None:

@@ -42,18 +42,29 @@ def add(
     """
     if not enabled():
         return
-    event_id = str(uuid.uuid4())
-    envelope = event_envelope(event_id, event_type, current_trace_id(), data, private)
     # A Core insert built once: it rides on every send, and needs nothing back.
-    db.session.execute(
-        INSERT_EVENT,
-        {
-            "event_id": event_id,
-            "subject": subject,
-            "payload": json.dumps(envelope),
-            "created_at": utcnow(),
-        },
-    )
+    db.session.execute(INSERT_EVENT, event_row(subject, event_type, data, private))
+
+
+def event_row(
+    subject: str,
+    event_type: str,
+    data: dict[str, Any],
+    private: bool | None = None,
+    trace_id: str | None = None,
+) -> dict[str, Any]:
+    """The outbox row of an event, for INSERT_EVENT (the group commit inserts many at once).
+
+    `trace_id` defaults to the current one; a batch stores other requests' events.
+    """
+    event_id = str(uuid.uuid4())
+    envelope = event_envelope(event_id, event_type, trace_id or current_trace_id(), data, private)
+    return {
+        "event_id": event_id,
+        "subject": subject,
+        "payload": json.dumps(envelope),
+        "created_at": utcnow(),
+    }
 
 
 def backlog() -> tuple[int, float | None]:

@@ -1,80 +1,30 @@
-"""Sending messages: limit, store with the NATS event, commit, then broadcast.
+"""Sending messages: limit, store with the NATS event (group commit), broadcast.
 
-Sequence numbers: `rooms.last_seq` is incremented by an UPDATE ... RETURNING in
-the transaction that inserts the message. PostgreSQL holds the room's row lock
-until commit and SQLite holds its write lock, so concurrent senders get
-consecutive numbers; a rolled-back send gives its number back. Hence per room:
-1, 2, 3, ... with no gaps and no duplicates.
+Storing is services.group_commit's: sends arriving together share one
+transaction, sequence numbers stay gap-free per room (services.message_store),
+and the leader of each batch broadcasts its new messages in seq order.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Any, cast
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import Table, bindparam, exists, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from chatapp import metrics, notify, outbox
 from chatapp.errors import Conflict, RateLimited, Unauthorized
 from chatapp.extensions import db
-from chatapp.models import Membership, Message, Room, User
-from chatapp.models.types import utcnow
+from chatapp.models import Message, Room, User
 from chatapp.payloads import message_payload
 from chatapp.schemas import clean_message_text
-from chatapp.services import chat_commands, limits
-from chatapp.services.admission import send_slot
+from chatapp.services import chat_commands, group_commit, limits
+from chatapp.services.message_store import Send, StaleRoom
 from chatapp.services.rooms import RoomKey, get_member_room
+from chatapp.tracing import current_trace_id
 
-
-class StaleRoom(Exception):
-    """The remembered room id no longer names a room the sender belongs to."""
-
-
-# The models' tables, as Core sees them (mypy types __table__ as a FromClause).
-ROOMS = cast(Table, Room.__table__)
-MESSAGES = cast(Table, Message.__table__)
-
-# The statements of every send, built once: constructing them per call was a
-# measurable share of a send's CPU (see docs/benchmarks.md).
-MEMBERSHIPS = cast(Table, Membership.__table__)
-# The membership check rides on the statements of every send, with no round
-# trip of its own (its cost: bench/send_check.py). The sequence UPDATE checks
-# it before taking the room's row lock, so a non-member never holds it; the
-# INSERT checks it again after: under READ COMMITTED each statement sees what
-# committed before it began, so a send that waited for a kick's room lock
-# (services.moderation) sees the kick and stores nothing.
-NEXT_SEQ = (
-    update(ROOMS)
-    .where(
-        ROOMS.c.id == bindparam("room"),
-        exists()
-        .where(
-            MEMBERSHIPS.c.room_id == bindparam("room"), MEMBERSHIPS.c.user_id == bindparam("user")
-        )
-        .correlate(None),
-    )
-    .values(last_seq=ROOMS.c.last_seq + 1)
-    .returning(ROOMS.c.last_seq, ROOMS.c.private)
-)
-_COLUMNS = ("room_id", "seq", "user_id", "text", "created_at", "client_id")
-INSERT_MESSAGE = (
-    insert(MESSAGES)
-    .from_select(
-        list(_COLUMNS),
-        select(*(bindparam(name, type_=MESSAGES.c[name].type) for name in _COLUMNS)).where(
-            exists()
-            .where(
-                MEMBERSHIPS.c.room_id == bindparam("room_id"),
-                MEMBERSHIPS.c.user_id == bindparam("user_id"),
-            )
-            .correlate(None)
-        ),
-    )
-    .returning(MESSAGES.c.id)
-)
+__all__ = ["StaleRoom", "find_by_client_id", "post_text", "send_message", "store_message"]
 
 
 def find_by_client_id(user: User, client_id: str) -> Message | None:
@@ -89,75 +39,45 @@ def store_message(
     text: str,
     client_id: str | None = None,
 ) -> tuple[Message, bool]:
-    """Store `text` in `room`; return (message, created).
+    """Store `text` in `room` (and broadcast it); return (message, created).
 
     A `client_id` the user already used returns the original message with
-    created=False and stores nothing: retries are idempotent. The unique
-    (user, client_id) constraint decides, so no lookup precedes the insert.
+    created=False and stores nothing: retries are idempotent. Raises StaleRoom
+    if the user is not a member of the room (any more).
     """
-    _, message, created = insert_message(user, room, text, client_id)
+    _, message, created = commit(user, room, text, client_id)
     return message, created
 
 
-def insert_message(
+def commit(
     user: User, room: Room | RoomKey, text: str, client_id: str | None
 ) -> tuple[dict[str, Any] | None, Message, bool]:
-    """(payload of the new message or None for a repeat, message, created)."""
-    client_id = client_id or uuid.uuid4().hex
-    # Core statements on the tables, not the ORM's unit of work: this is the
-    # hot path of every send, and the ORM's flush and bulk-update bookkeeping
-    # were most of its CPU (docs/benchmarks.md).
-    row = db.session.execute(NEXT_SEQ, {"room": room.id, "user": user.id}).first()
-    if row is None:
-        db.session.rollback()
-        raise StaleRoom
-    seq, private = row
-    values = {
-        "room_id": room.id,
-        "seq": seq,
-        "user_id": user.id,
-        "text": text,
-        "client_id": client_id,
-        "created_at": utcnow(),
-    }
-    message = Message(**values)  # not added to the session: the payload's source
-    try:
-        inserted = db.session.execute(INSERT_MESSAGE, values).scalar_one_or_none()
-        if inserted is None:  # removed from the room while waiting for its lock
-            db.session.rollback()
-            raise StaleRoom
-        message.id = inserted
-        # Built once: the NATS event and the broadcast carry this same object.
-        payload = message_payload(message, room.name, user.username)
-        # Same transaction: the event exists if and only if the message does.
-        outbox.add(
-            outbox.room_subject(room.name, "message"), "message.created", payload, private=private
-        )
-        db.session.commit()
-    except IntegrityError:
-        # The client_id was used before (a retry, perhaps racing its original):
-        # the rollback returns our seq; answer with the stored message.
-        db.session.rollback()
-        existing = find_by_client_id(user, client_id)
-        if existing is not None:
-            return None, existing, False
-        if db.session.scalar(select(User.id).where(User.id == user.id)) is None:
-            # The author's account was deleted while the socket still held it.
-            raise Unauthorized("Your account no longer exists.") from None
-        raise
-    except BaseException:
-        db.session.rollback()  # give the seq (and the room's row lock) back at once
-        raise
-    if isinstance(room, Room):
+    """(payload of the new message or None for a repeat, message, created), through the batch."""
+    send = Send(
+        user_id=user.id,
+        username=user.username,
+        room_id=room.id,
+        room_name=room.name,
+        text=text,
+        client_id=client_id or uuid.uuid4().hex,
+        client_given=client_id is not None,
+        trace_id=current_trace_id(),
+    )
+    group_commit.submit(send)
+    if send.error is not None:
+        raise send.error
+    assert send.outcome is not None
+    payload, message, created = send.outcome
+    if created and isinstance(room, Room):
         # The Core UPDATE bypassed the ORM: keep the caller's instance true.
-        set_committed_value(room, "last_seq", seq)
-    return payload, message, True
+        set_committed_value(room, "last_seq", max(room.last_seq, message.seq))
+    return send.outcome
 
 
 def send_message(
     user: User, room: Room | RoomKey, text: str, client_id: str | None
 ) -> tuple[dict[str, Any], bool]:
-    """Limit, store (with its NATS event), commit, then broadcast; (payload, created).
+    """Limit, then store (with its NATS event) and broadcast; (payload, created).
 
     `text` is clean and is not a command. The rate budget is spent first, before
     any database work, so a flood is refused without touching a room's row lock.
@@ -175,8 +95,7 @@ def send_message(
         created = False
     else:
         try:
-            with send_slot():
-                payload, message, created = insert_message(user, room, text, client_id)
+            payload, message, created = commit(user, room, text, client_id)
         except StaleRoom:
             # Not a member (any more), or the name now belongs to another room:
             # the lookup raises the answer a client should see, or finds the room.
@@ -184,7 +103,7 @@ def send_message(
                 raise Unauthorized("Your account no longer exists.") from None
             room = get_member_room(user, room.name)
             try:
-                payload, message, created = insert_message(user, room, text, client_id)
+                payload, message, created = commit(user, room, text, client_id)
             except StaleRoom:  # removed in the instant between the two
                 get_member_room(user, room.name)
                 raise Conflict("The room changed while sending; send again.") from None
@@ -196,10 +115,6 @@ def send_message(
         )
     if payload is None:  # a repeat: the original, as it was first sent
         payload = message_payload(message, room.name, user.username)
-    if created:
-        metrics.MESSAGES_STORED.inc()
-        outbox.wake()
-        notify.message_created(payload)
     return payload, created
 
 

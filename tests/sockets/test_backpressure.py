@@ -1,23 +1,29 @@
 """Backpressure: sends beyond what the process can store soon are refused `busy`, at once."""
 
-import threading
-import time
-
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from chatapp.errors import Busy
 from chatapp.extensions import db
-from chatapp.models import Message
-from chatapp.services import messages
-from chatapp.services.admission import SendGate
+from chatapp.models import Message, Room
+from chatapp.services import group_commit
+from chatapp.services.rooms import RoomKey
+from tests.helpers.held_room import committer, finish, queue_sends, room_locked, start_leader
 from tests.helpers.sockets import ack
 
 
 @pytest.fixture
 def app(make_app):
-    # One send at a time, one waiting, for at most 0.2 s.
-    return make_app(SEND_CONCURRENCY=1, SEND_QUEUE_LIMIT=1, SEND_MAX_WAIT=0.2)
+    # One send may wait behind the batch in flight, for at most 0.2 s.
+    # SQLite: the batch waits for the held write lock longer than the test holds it.
+    return make_app(SEND_QUEUE_LIMIT=1, SEND_MAX_WAIT=0.2, SQLITE_BUSY_TIMEOUT=30)
+
+
+def room_key(app, name):
+    with app.app_context():
+        return RoomKey(db.session.scalar(select(Room.id).where(Room.name == name)), name)
 
 
 def stored(app):
@@ -25,80 +31,62 @@ def stored(app):
         return db.session.scalar(select(func.count()).select_from(Message))
 
 
+def refused(reason):
+    return REGISTRY.get_sample_value("chatapp_sends_refused_total", {"reason": reason}) or 0
+
+
 @pytest.fixture
-def held(app):
-    """The app's only send slot, held by the test until it leaves the block."""
-    gate = app.extensions["chatapp.send_gate"]
-
-    class Holder:
-        def __enter__(self):
-            assert gate._slots.acquire(blocking=False)
-            return gate
-
-        def __exit__(self, *exc):
-            gate._slots.release()
-
-    return Holder()
-
-
-def test_a_send_that_would_wait_too_long_is_refused_busy_and_stores_nothing(app, connect, held):
+def lobby(app, connect):
+    """alice's socket in #lobby, and the room as a send names it."""
     alice = connect("alice")
-    ack(alice, "join", {"room": "lobby", "create": True})
-    with held:
+    assert ack(alice, "join", {"room": "lobby", "create": True})["ok"]
+    return alice, room_key(app, "lobby")
+
+
+def test_a_send_that_would_wait_too_long_is_refused_busy_and_stores_nothing(app, lobby):
+    alice, room = lobby
+    before = refused("waited_too_long")
+    with room_locked(app, room.id):
+        leader = start_leader(app, "alice", room)
         reply = ack(alice, "send", {"room": "lobby", "text": "hi", "client_id": "c1"})
+    finish(leader)
     assert reply["ok"] is False
     assert reply["error"]["code"] == "busy" and reply["error"]["retry_after"] == 1
-    assert stored(app) == 0
+    assert refused("waited_too_long") == before + 1
+    assert "sent" in leader and stored(app) == 1  # the batch in flight was never refused
     # The client resends with the same client_id once told: stored once.
     again = ack(alice, "send", {"room": "lobby", "text": "hi", "client_id": "c1"})
-    assert again["ok"] and again["message"]["seq"] == 1
-    assert stored(app) == 1
+    assert again["ok"] and again["message"]["seq"] == 2
+    assert stored(app) == 2
 
 
-def test_a_full_waiting_room_refuses_at_once(app, held):
-    with held as gate:
-        waiter = threading.Thread(target=lambda: gate_try(gate))
-        waiter.start()
-        deadline = time.monotonic() + 5
-        while gate.waiting < 1 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert gate.waiting == 1
-        began = time.monotonic()
-        with pytest.raises(Exception) as refused:
-            with gate.slot():
-                pass
-        # Not a timing assertion on the server: the refusal did not wait its turn.
-        assert refused.value.code == "busy" and time.monotonic() - began < gate.max_wait
-        waiter.join(5)
+def test_a_full_queue_refuses_at_once(app, lobby):
+    alice, room = lobby
+    committer(app).max_wait = 30  # the queued send waits for as long as the test needs
+    before = refused("queue_full")
+    with room_locked(app, room.id):
+        leader = start_leader(app, "alice", room)
+        (queued,) = queue_sends(app, [("alice", room, "second")])
+        # The queue is full: refused without waiting SEND_MAX_WAIT (30 s).
+        reply = ack(alice, "send", {"room": "lobby", "text": "third"})
+        assert committer(app).waiting == 1
+    finish(leader, queued)
+    assert reply["error"]["code"] == "busy" and refused("queue_full") == before + 1
+    assert [o["sent"][0]["seq"] for o in (leader, queued)] == [1, 2]
+    assert stored(app) == 2
 
 
-def gate_try(gate):
-    try:
-        with gate.slot():
-            pass
-    except Exception:  # the waiter itself times out: expected
-        pass
-
-
-def test_the_gate_never_admits_more_than_its_concurrency():
-    gate = SendGate(concurrency=3, queue_limit=100, max_wait=5)
-    inside, most, lock = [0], [0], threading.Lock()
-
-    def work():
-        with gate.slot():
-            with lock:
-                inside[0] += 1
-                most[0] = max(most[0], inside[0])
-            time.sleep(0.01)
-            with lock:
-                inside[0] -= 1
-
-    threads = [threading.Thread(target=work) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(10)
-    assert most[0] == 3 and gate.waiting == 0
+def test_a_refused_send_leaves_the_queue_working(app, lobby):
+    alice, room = lobby
+    with room_locked(app, room.id):
+        leader = start_leader(app, "alice", room)
+        with app.app_context(), pytest.raises(Busy):
+            group_commit.submit(
+                group_commit.Send(1, "alice", room.id, "lobby", "x", "c-x", True, "t" * 16)
+            )
+    finish(leader)
+    assert committer(app).waiting == 0 and not committer(app)._leading
+    assert ack(alice, "send", {"room": "lobby", "text": "after"})["message"]["seq"] == 2
 
 
 def test_an_exhausted_database_pool_is_busy_not_an_internal_error(app, connect, monkeypatch, auth):
@@ -108,7 +96,7 @@ def test_an_exhausted_database_pool_is_busy_not_an_internal_error(app, connect, 
     def no_connection(*args, **kwargs):
         raise PoolTimeout("QueuePool limit of size 20 overflow 20 reached")
 
-    monkeypatch.setattr(messages, "insert_message", no_connection)
+    monkeypatch.setattr(group_commit, "store", no_connection)
     reply = ack(alice, "send", {"room": "lobby", "text": "hi"})
     assert reply["error"]["code"] == "busy" and reply["error"]["retry_after"] == 1
     posted = alice.http.post("/api/rooms/lobby/messages", json={"text": "hi"})

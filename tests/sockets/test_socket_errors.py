@@ -204,12 +204,12 @@ def test_listening_sockets_of_a_revoked_login_are_swept(app, connect, alice):
 def test_database_errors_become_unavailable_not_ok(app, alice, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    from chatapp.services import messages
+    from chatapp.services import group_commit
 
     def broken(*args, **kwargs):
         raise OperationalError("INSERT", {}, Exception("database is down"))
 
-    monkeypatch.setattr(messages, "insert_message", broken)
+    monkeypatch.setattr(group_commit, "store", broken)
     reply = ack(alice, "send", {"room": "general", "text": "lost?"})
     assert error_code(reply) == "unavailable"
     assert received(alice, "message") == []
