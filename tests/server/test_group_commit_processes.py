@@ -17,6 +17,9 @@ from tests.helpers.wait import wait_for
 pytestmark = pytest.mark.slow
 
 SERVER_SETTINGS = {
+    # Correctness under concurrency, not backpressure: no send is refused `busy`
+    # on a machine busy with other tests.
+    "SEND_MAX_WAIT": "30",
     "RATELIMIT_MESSAGES": "10000 per 10 seconds",
     "RATELIMIT_REGISTER": "1000 per hour",
     "RATELIMIT_ANONYMOUS": "1000 per minute",
@@ -110,7 +113,7 @@ def test_concurrent_sends_on_two_processes_are_gap_free_and_stored_once(servers,
         # Every member, on either process, received each message once.
         for client in senders:
             wait_for(lambda c=client, r=room, n=len(ids): len(heard(c, r)) >= n, 30, message="all")
+            # Once each. (In seq order per process; two processes' batches may
+            # interleave by a message, so clients order by seq: docs/protocol.md.)
             assert sorted(m["id"] for m in heard(client, room)) == sorted(ids)
-            seqs = [m["seq"] for m in heard(client, room)]
-            assert seqs == sorted(seqs)  # each process delivers a room in seq order
     print("batches, sends per process:", batch_sizes(a), batch_sizes(b))
