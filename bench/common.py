@@ -164,13 +164,28 @@ def baseline_server(redis_url: str | None):
         server.wait(10)
 
 
-def loadgen(url: str, tokens: str | None = None, timeout: float = 900, **options) -> dict:
+def pin(pid: int, core: int) -> None:
+    """Run every thread of process `pid` on CPU `core` only (as `taskset -a -p` does)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        os.sched_setaffinity(int(task.name), {core})
+
+
+#: With --pin, the measured server runs on CPU 0 and the load generator on CPU 1,
+#: so neither steals the other's core (the databases and brokers float).
+SERVER_CORE, LOADGEN_CORE = 0, 1
+
+
+def loadgen(
+    url: str, tokens: str | None = None, timeout: float = 900, pinned: bool = False, **options
+) -> dict:
     """Run bench/loadgen.py in its own process (its CPU is not the server's)."""
     command = [sys.executable, "-m", "bench.loadgen", "--url", url]
     for name, value in options.items():
         command += [f"--{name.replace('_', '-')}", str(value)]
     if tokens:
         command += ["--tokens", tokens]
+    if pinned:
+        command = ["taskset", "-c", str(LOADGEN_CORE), *command]
     out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     if out.returncode != 0:
         raise RuntimeError(f"loadgen failed:\n{out.stderr[-3000:]}")

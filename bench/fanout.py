@@ -2,13 +2,18 @@
 
     .venv/bin/python -m bench.fanout [--clients 100 --rooms 1 --senders 5]
         [--rates 25,50,100,200] [--duration 8] [--only baseline|baseline-noqueue|chatapp]
+        [--no-nats] [--no-pin] [--database postgresql|sqlite]
 
 Three servers, each stepped through the rates (messages per second in, from
 the senders, to N clients in R rooms): the baseline with a private Redis as
 its Socket.IO queue, the baseline without a queue, and chatapp (PostgreSQL +
-the same Redis, RATELIMIT_ENABLED=false). Stepping a server stops at the first
-rate whose p99 send-to-delivery passes 200 ms or that loses anything. The
-target compares chatapp with the baseline *with* the queue, as deployed.
+the same Redis, NATS with JetStream and its relay, RATELIMIT_ENABLED=false:
+everything on but the limits). Stepping a server stops at the first rate whose
+p99 send-to-delivery passes 200 ms or that loses anything. The target compares
+chatapp with the baseline *with* the queue, as deployed. The server under
+test runs on CPU 0 and the load generator on CPU 1 (--no-pin: anywhere).
+With --database sqlite, chatapp runs on its embedded default (a SQLite file)
+with the Redis queue and NATS still on.
 """
 
 from __future__ import annotations
@@ -17,12 +22,14 @@ import argparse
 import sys
 
 from bench.common import (
+    SERVER_CORE,
     CpuMeter,
     MachineMeter,
     baseline_server,
     chatapp_server,
     loadgen,
     make_tokens,
+    pin,
     print_load_table,
     private_services,
     rss_mib,
@@ -45,6 +52,7 @@ def step(name: str, url: str, pid: int, args, tokens: str | None) -> list[dict]:
             rate=rate,
             duration=args.duration,
             room=f"fan{int(rate)}r",
+            pinned=args.pin,
         )
         result.update(
             server=name,
@@ -62,6 +70,11 @@ def step(name: str, url: str, pid: int, args, tokens: str | None) -> list[dict]:
         if (result["delivery_ms"]["p99"] or 0) > 200 or result["lost"] > 0:
             break
     return rows
+
+
+def pin_if(args, pid: int) -> None:
+    if args.pin:
+        pin(pid, SERVER_CORE)
 
 
 def ceiling(rows: list[dict], server: str) -> float:
@@ -82,24 +95,34 @@ def main() -> None:
     parser.add_argument("--rates", default="25,50,100,200")
     parser.add_argument("--duration", type=float, default=8)
     parser.add_argument("--only", choices=SERVERS, action="append", help="repeatable")
+    parser.add_argument("--no-nats", dest="nats", action="store_false")
+    parser.add_argument("--no-pin", dest="pin", action="store_false")
+    parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
     args = parser.parse_args()
     args.rates = [float(r) for r in args.rates.split(",")]
     servers = args.only or SERVERS
     rows: list[dict] = []
-    with private_services("chatapp_fanout") as env:
+    with private_services("chatapp_fanout", nats=args.nats) as env:
         work, database_url = env.work, env.database_url
         redis_server = env.redis
         if "baseline" in servers:
             with baseline_server(redis_server.url) as (url, pid):
+                pin_if(args, pid)
                 rows += step("baseline", url, pid, args, None)
         if "baseline-noqueue" in servers:
             with baseline_server(None) as (url, pid):
+                pin_if(args, pid)
                 rows += step("baseline-noqueue", url, pid, args, None)
         if "chatapp" in servers:
-            with chatapp_server(work, database_url, REDIS_URL=redis_server.url) as chat:
+            if args.database == "sqlite":
+                database_url = f"sqlite:///{work / 'fanout.db'}"
+            extra = {"NATS_URL": env.nats.url} if args.nats else {}
+            with chatapp_server(work, database_url, REDIS_URL=redis_server.url, **extra) as chat:
                 tokens = make_tokens(chat.url, args.clients, work / "tokens.json")
+                pin_if(args, chat.process.pid)
                 rows += step("chatapp", chat.url, chat.process.pid, args, tokens)
-    save(f"fanout-{args.clients}x{args.rooms}", {"args": vars(args), "rows": rows})
+    name = f"fanout-{args.clients}x{args.rooms}" + ("-sqlite" if args.database == "sqlite" else "")
+    save(name, {"args": vars(args), "rows": rows})
     print_table(rows)
 
 
@@ -108,7 +131,13 @@ def print_table(rows: list[dict]) -> None:
     servers = [s for s in SERVERS if any(r["server"] == s for r in rows)]
     print()
     for server in servers:
-        print(f"ceiling {server}: {ceiling(rows, server):g} msg/s in")
+        top = ceiling(rows, server)
+        cpu = [r for r in rows if r["server"] == server and r["rate_in"] == top]
+        per_message = 10 * cpu[0]["server_cpu_pct"] / top if cpu and top else None
+        print(
+            f"ceiling {server}: {top:g} msg/s in; server CPU per message in at it: "
+            f"{per_message and round(per_message, 2)} ms"
+        )
     if "baseline" in servers and "chatapp" in servers and ceiling(rows, "baseline"):
         print(f"ratio chatapp/baseline: {ceiling(rows, 'chatapp') / ceiling(rows, 'baseline'):.2f}")
 
