@@ -134,10 +134,11 @@ def private_services(name: str, *, nats: bool = False):
 
 
 @contextmanager
-def chatapp_server(work: Path, database_url: str, **env: str):
-    """A chatapp `serve` process with the benchmark settings plus `env`."""
+def chatapp_server(work: Path, database_url: str, root: Path = ROOT, **env: str):
+    """A chatapp `serve` process (of checkout `root`) with the benchmark settings plus `env`."""
     settings = {**CHATAPP_BENCH_ENV, "DATABASE_URL": database_url, **env}
-    server = ServerProcess(settings, log_path=work / f"chatapp-{time.monotonic_ns()}.log")
+    log_path = work / f"chatapp-{time.monotonic_ns()}.log"
+    server = ServerProcess(settings, log_path=log_path, root=root)
     server.start(timeout=60)
     try:
         yield server
@@ -207,6 +208,19 @@ def print_load_table(rows: list[dict]) -> None:
             f"{r['lost']} | {r['duplicates']} | {r['server_cpu_pct']} | {r['machine_cpu_pct']} | "
             f"{r['server_rss_mib']} | {r['loadgen_cpu_pct']} |"
         )
+
+
+@contextmanager
+def checkout(ref: str):
+    """A throwaway git worktree of commit `ref` (for before/after runs in one benchmark)."""
+    path = Path(tempfile.mkdtemp(prefix="chatapp-ref-")) / "tree"
+    subprocess.run(
+        ["git", "worktree", "add", "-q", "--detach", str(path), ref], cwd=ROOT, check=True
+    )
+    try:
+        yield path
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, check=True)
 
 
 def save(name: str, data) -> Path:

@@ -30,7 +30,14 @@ def server_env(database_url: str, **settings: str) -> dict[str, str]:
 class ServerProcess:
     """`python cli.py serve` on a free loopback port, with its own environment."""
 
-    def __init__(self, env: dict[str, str], port: int | None = None, log_path: Path | None = None):
+    def __init__(
+        self,
+        env: dict[str, str],
+        port: int | None = None,
+        log_path: Path | None = None,
+        root: Path = ROOT,
+    ):
+        self.root = root  # a checkout of chatapp: this one, or another commit's (bench)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **env}
@@ -48,7 +55,7 @@ class ServerProcess:
             command = ["cli.py", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
             self.process = subprocess.Popen(
                 [sys.executable, *command],
-                cwd=ROOT,
+                cwd=self.root,
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
