@@ -27,7 +27,7 @@ from flask import Flask, current_app
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from chatapp import metrics, notify, outbox
-from chatapp.errors import Busy
+from chatapp.errors import Busy, Unavailable
 from chatapp.extensions import db
 from chatapp.services.message_store import RetryBatch, Send, store
 
@@ -113,6 +113,11 @@ class GroupCommit:
         finally:
             with self._lock:
                 for waiter in batch:
+                    if waiter.send.outcome is None and waiter.send.error is None:
+                        # The leader was interrupted (its green thread killed):
+                        # whether the batch committed is unknown; the client's
+                        # retry with the same client_id finds out.
+                        waiter.send.error = Unavailable()
                     waiter.woken.set()
                 if self._queue:
                     successor = self._queue[0]

@@ -70,7 +70,7 @@ def commit(
     payload, message, created = send.outcome
     if created and isinstance(room, Room):
         # The Core UPDATE bypassed the ORM: keep the caller's instance true.
-        set_committed_value(room, "last_seq", max(room.last_seq, message.seq))
+        set_committed_value(room, "last_seq", message.seq)
     return send.outcome
 
 
