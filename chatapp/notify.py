@@ -21,6 +21,16 @@ def user_room(user_id: int) -> str:
     return f"user:{user_id}"
 
 
+def messages_created(payloads: list[dict[str, Any]]) -> None:
+    """Messages committed together (a group commit's batch): delivered live, in order.
+
+    Other processes get them through one Redis round trip for the batch.
+    """
+    with socketio.server.manager.publishing_together():
+        for payload in payloads:
+            message_created(payload)
+
+
 def message_created(payload: dict[str, Any]) -> None:
     """A message was committed (its NATS event with it): deliver it live."""
     socketio.emit("message", payload, to=payload["room"])

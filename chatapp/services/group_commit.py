@@ -139,12 +139,12 @@ def store_and_broadcast(batch: list[Send]) -> None:
         return
     metrics.MESSAGES_STORED.inc(len(fresh))
     outbox.wake()
-    for send in fresh:  # in seq order per room: the order they were queued
-        assert send.outcome is not None and send.outcome[0] is not None
-        try:
-            notify.message_created(send.outcome[0])
-        except Exception:  # the message is stored: its sender is answered ok
-            log.exception("broadcasting a stored message failed")
+    # In seq order per room: the order they were queued.
+    payloads = [send.outcome[0] for send in fresh if send.outcome and send.outcome[0]]
+    try:
+        notify.messages_created(payloads)
+    except Exception:  # the messages are stored: their senders are answered ok
+        log.exception("broadcasting stored messages failed")
 
 
 def _store(batch: list[Send]) -> list[Send]:

@@ -17,8 +17,10 @@ the outage are stored and acknowledged all along; clients fill the gap from
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import socketio
 
@@ -54,8 +56,62 @@ class Greetings:
 class ChatManager(Greetings, socketio.Manager):
     """One process, no queue (the embedded default, and tests)."""
 
+    @contextmanager
+    def publishing_together(self) -> Iterator[None]:
+        yield  # no queue: nothing to publish
+
 
 class ChatRedisManager(Greetings, socketio.RedisManager):
+    """The Redis message queue, publishing a batch's broadcasts in one round trip."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._held = threading.local()  # green-thread local once patched
+
+    @contextmanager
+    def publishing_together(self) -> Iterator[None]:
+        """Publish what this thread emits in the block in one Redis pipeline, in order.
+
+        The group commit broadcasts a batch's messages together: one PUBLISH
+        round trip each was a quarter of the send path's CPU. This process's
+        own sessions still get each message at once (python-socketio delivers
+        locally before publishing).
+        """
+        held: list[dict] = []
+        self._held.messages = held
+        try:
+            yield
+        finally:
+            self._held.messages = None
+            if held:
+                self._publish_many(held)
+
+    def _publish(self, data):
+        held = getattr(self._held, "messages", None)
+        if held is not None:
+            held.append(data)
+            return None
+        return super()._publish(data)
+
+    def _publish_many(self, messages: list[dict]) -> None:
+        """The upstream _publish's two attempts, for a pipeline of messages."""
+        for retries_left in (1, 0):
+            try:
+                if not self.connected:  # type: ignore[has-type]  # set by the upstream class
+                    self._redis_connect()
+                pipeline = self.redis.pipeline(transaction=False)
+                for message in messages:
+                    pipeline.publish(self.channel, self.json.dumps(message))
+                pipeline.execute()
+                return
+            except Exception as exc:  # noqa: BLE001 (as upstream: log, retry once, give up)
+                self._get_logger().error(
+                    "Cannot publish to redis... %s",
+                    "retrying" if retries_left else "giving up",
+                    extra={"redis_exception": str(exc)},
+                )
+                self.connected = False
+
     def _redis_listen_with_retries(self):  # the upstream loop, with a bounded wait
         retry_sleep = 1
         subscribed = False
