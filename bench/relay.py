@@ -164,6 +164,8 @@ def run(name: str, tree: Path, batch: int | None, args, work: Path) -> dict:
             "publish_span_s": round(span, 2),
             "drain_s": round(drained, 2),
             "server_cpu_pct": server_cpu,
+            # CPU seconds of the server process per 1,000 events, relay and all.
+            "server_cpu_s_per_1000": round(server_cpu / 100 * drained / args.events * 1000, 3),
             "machine_cpu_pct": machine_cpu,
         }
     finally:
@@ -192,12 +194,16 @@ def main() -> None:
         print(json.dumps(rows[-1]), file=sys.stderr)
     save("relay", {"args": vars(args), "loadavg_before": load_before, "runs": rows})
     print(f"load average (1, 5, 15 min) before the run: {load_before}")
-    print("| relay | batch | events/s | publish span s | drain s | server CPU % | machine CPU % |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| relay | batch | events/s | publish span s | drain s | server CPU % "
+        "| server CPU s per 1,000 events | machine CPU % |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
             f"| {r['relay']} | {r['batch']} | {r['events_per_s']:,} | {r['publish_span_s']} | "
-            f"{r['drain_s']} | {r['server_cpu_pct']} | {r['machine_cpu_pct']} |"
+            f"{r['drain_s']} | {r['server_cpu_pct']} | {r['server_cpu_s_per_1000']} | "
+            f"{r['machine_cpu_pct']} |"
         )
 
 
