@@ -133,8 +133,13 @@ DEFAULTS: dict[str, Any] = {
     # JetStream drops a repeated Nats-Msg-Id seen within this window; it must
     # outlast any retry of one entry (a relay failover takes seconds).
     "NATS_DUPLICATE_WINDOW": 600.0,
-    "NATS_PUBLISH_RATE": 1000,
-    "NATS_BATCH": 100,
+    # The relay's ceiling on the loaded 2-core development machine is ~9,000
+    # events/s (docs/benchmarks.md, Relay): the cap keeps a backlog from flooding NATS
+    # while staying far ahead of the send path's few hundred messages/s.
+    "NATS_PUBLISH_RATE": 5000,
+    # Rows in flight at once (under nats-py's buffer of 2 MiB at ~450 bytes
+    # each); 100 reached ~5,000 events/s, 1,000 ~9,000 (docs/benchmarks.md).
+    "NATS_BATCH": 1000,
     "NATS_RELAY_INTERVAL": 0.2,
     "NATS_RECONNECT_WAIT": 2.0,
     # The relay counts as stuck once the same oldest outbox row has waited

@@ -34,12 +34,17 @@ def header_size(headers: dict[str, str]) -> int:
     return len(b"NATS/1.0\r\n") + lines + 2
 
 
+def fits(headers: dict[str, str], payload: bytes, max_payload: int) -> bool:
+    """Whether the server takes this message: it counts the headers too."""
+    return len(payload) + header_size(headers) <= max_payload
+
+
 def check(subject: str, headers: dict[str, str], payload: bytes, max_payload: int) -> None:
     """Raise Unpublishable if NATS could never accept this message."""
     if not publishable_subject(subject):
         raise Unpublishable(f"invalid NATS subject {subject!r}")
-    size = len(payload) + header_size(headers)
-    if size > max_payload:
+    if not fits(headers, payload, max_payload):
+        size = len(payload) + header_size(headers)
         # The server counts headers too, and answers an oversized message by
         # closing the connection: it must never be sent.
         raise Unpublishable(

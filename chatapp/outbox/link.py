@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from chatapp.log_throttle import LogThrottle
-from chatapp.outbox import failures
+from chatapp.outbox import publish
 from chatapp.outbox.failures import describe
+from chatapp.outbox.publish import Entry
 from chatapp.server import green
 
 if TYPE_CHECKING:  # nats is imported when the link starts, not with the app
@@ -123,6 +124,7 @@ class NatsLink:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.nc: Client | None = None
         self.js: JetStreamContext | None = None
+        self.acks: publish.AckInbox | None = None  # JetStream's replies to our publishes
         self.connected = False
         self.last_error: str | None = None
         self._stream_ready = False  # the JetStream stream exists (or JetStream is off)
@@ -204,6 +206,7 @@ class NatsLink:
             )
             if self.options.jetstream:
                 self.js = self.nc.jetstream()
+                self.acks = publish.AckInbox(self.nc)
                 await self._ensure_stream(self.js)
             self._stream_ready = True
             self.last_error = None
@@ -267,48 +270,38 @@ class NatsLink:
     async def _on_closed(self) -> None:
         self.connected = False
 
-    async def publish_batch(self, entries: list[tuple[str, str, bytes]]) -> tuple[int, str | None]:
+    async def publish_batch(self, entries: list[Entry]) -> tuple[int, str | None]:
         """Publish (subject, event_id, payload) in order; return (done, why the next never will).
 
-        Stops at the first failure so the rest keep their order. A transient
-        failure gives (done, None): the relay retries from there. A row NATS can
-        never accept gives (done, reason): the relay sets that row aside and goes
-        on. With JetStream an entry counts only once the stream acknowledged it,
-        and Nats-Msg-Id = event id makes a retried entry a no-op duplicate.
+        `done` rows from the start are published; the rest keep their order. A
+        transient failure gives (done, None): the relay retries from there. A
+        row NATS can never accept gives (done, reason): the relay sets that row
+        aside and goes on. With JetStream a row counts only once the stream
+        acknowledged it, and Nats-Msg-Id = event id makes a retried row a no-op
+        duplicate. How the rows are pipelined in order: `chatapp.outbox.publish`.
         """
-        nc, js = self.nc, self.js
+        nc, acks = self.nc, self.acks
         if nc is None or not nc.is_connected or not self._stream_ready:
             return 0, None
-        done, refused = 0, None
         try:
-            for subject, event_id, payload in entries:
-                headers = {"Nats-Msg-Id": event_id}
-                try:
-                    failures.check(subject, headers, payload, nc.max_payload)
-                    if js is not None:
-                        await js.publish(subject, payload, timeout=5, headers=headers)
-                    else:
-                        await nc.publish(subject, payload, headers=headers)
-                except Exception as error:  # noqa: BLE001 (sorted, then handed on)
-                    if not failures.is_permanent(error):
-                        raise
-                    refused = describe(error)
-                    break
-                done += 1
-            if js is None and done:
-                await nc.flush(timeout=5)  # plain NATS: at least once, after the server has it
+            if self.options.jetstream and acks is not None:
+                outcome = await publish.publish_jetstream(nc, acks, entries)
+            else:
+                outcome = await publish.publish_plain(nc, entries)
         except Exception as error:  # noqa: BLE001 (logged; the relay retries)
-            self._note_error(describe(error))
+            # Plain NATS: nothing is known flushed, so all is sent again.
+            outcome = publish.Outcome(0, error=describe(error))
+        if outcome.error is not None:
+            self._note_error(outcome.error)
             # The relay retries every few hundred milliseconds: one line per period.
             self._publish_warnings.log(
                 logging.WARNING,
                 "publishing to NATS failed after %d of %d: %s (retrying)",
-                done,
+                outcome.done,
                 len(entries),
-                self.last_error,
+                outcome.error,
             )
-            return (0 if js is None else done), None  # plain NATS: unflushed, send again
-        return done, refused
+        return outcome.done, outcome.refused
 
 
 def _safe_url(url: str) -> str:

@@ -128,7 +128,11 @@ class Relay:
             return True  # the rest, at once and in order
         if done < len(rows):
             PUBLISH_FAILURES.inc()
-        return done == len(rows)
+        # Progress, even partial, goes on at once: a batch can stop short for a
+        # reason that is already gone (a row JetStream had from an earlier try
+        # breaks the chain of the next; see chatapp.outbox.publish). A batch that
+        # moved nothing waits NATS_RELAY_INTERVAL.
+        return done > 0
 
     def _take_tokens(self) -> int:
         """How many events the publish-rate cap allows now (a one-second bucket)."""

@@ -39,6 +39,24 @@ def stage(app, subject, n, pad="", event_id=None):
     return event_id
 
 
+def stage_many(app, rows, ids=None):
+    """Insert outbox rows (subject, n) in one transaction, in order; returns their event ids."""
+    ids = ids or [str(uuid.uuid4()) for _ in rows]
+    values = [
+        {
+            "event_id": event_id,
+            "subject": subject,
+            "payload": json.dumps({"n": n, "pad": ""}),
+            "created_at": utcnow(),
+        }
+        for event_id, (subject, n) in zip(ids, rows, strict=True)
+    ]
+    with app.app_context():
+        db.session.execute(insert(OutboxEvent), values)
+        db.session.commit()
+    return ids
+
+
 def bury(app, subject, n, event_id=None):
     """A dead letter, made the way the relay makes one. Returns its event id."""
     event_id = stage(app, subject, n, event_id=event_id)
@@ -61,6 +79,18 @@ def outbox_ids(app):
 def letters(app):
     with app.app_context():
         return list(db.session.execute(select(DeadLetter).order_by(DeadLetter.id)).scalars())
+
+
+def metric(app, name):
+    """A sample's value on the app's /metrics (0 when absent)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = app.test_client().get("/metrics").get_data(as_text=True)
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name:
+                return sample.value
+    return 0.0
 
 
 def published(url, count, timeout=60):

@@ -13,7 +13,15 @@ import nats
 import pytest
 from nats.js.api import StreamConfig
 
-from tests.helpers.outbox_rows import BAD_SUBJECT, GOOD, letters, outbox_ids, published, stage
+from tests.helpers.outbox_rows import (
+    BAD_SUBJECT,
+    GOOD,
+    letters,
+    metric,
+    outbox_ids,
+    published,
+    stage,
+)
 from tests.helpers.wait import wait_for
 
 pytestmark = pytest.mark.slow
@@ -21,17 +29,6 @@ pytestmark = pytest.mark.slow
 
 def start(app):
     app.extensions["chatapp.relay"].start()
-
-
-def metric(app, name):
-    from prometheus_client.parser import text_string_to_metric_families
-
-    text = app.test_client().get("/metrics").get_data(as_text=True)
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            if s.name == name:
-                return s.value
-    return 0.0
 
 
 def test_a_bad_subject_is_dead_lettered_and_later_rows_published_in_order(
