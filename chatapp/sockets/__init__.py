@@ -56,5 +56,7 @@ def init_app(app: Flask) -> None:
         engineio_logger=logging.getLogger("engineio.server"),
     )
     from chatapp.sockets import gate
+    from chatapp.sockets.cookie import SocketSessionInterface
 
+    app.session_interface = SocketSessionInterface()
     gate.install(app)
