@@ -10,6 +10,7 @@ from typing import Any
 
 from chatapp import metrics
 from chatapp.errors import ChatError
+from chatapp.log_throttle import LogThrottle
 from chatapp.models import User
 from chatapp.presence import local_sessions
 from chatapp.sockets.acks import error_ack
@@ -24,7 +25,8 @@ Handler = Callable[[User, Any], dict[str, Any]]
 def acked(handler: Handler) -> Callable[..., dict[str, Any]]:
     """Call `handler(user, payload)`; ack {"ok": true, ...} or {"ok": false, "error"}.
 
-    Every ack carries the event's trace id; every event is counted and logged.
+    Every ack carries the event's trace id; every event is counted (and logged
+    at DEBUG, refusals at INFO: `_record`).
     """
 
     @functools.wraps(handler)
@@ -45,13 +47,36 @@ def acked(handler: Handler) -> Callable[..., dict[str, Any]]:
     return wrapper
 
 
+# Refusals that come in floods exactly when the server can least afford a line
+# each: under overload or from a flooding client. Their counters
+# (chatapp_socket_events_total, chatapp_sends_refused_total) count every one;
+# the log says so at most once per LOAD_LOG_EVERY seconds.
+LOAD_REFUSALS = ("busy", "rate_limited")
+LOAD_LOG_EVERY = 10.0
+_load_log = {code: LogThrottle(log, every=LOAD_LOG_EVERY) for code in LOAD_REFUSALS}
+
+
 def _record(event: str, args: tuple, ack: dict[str, Any], elapsed: float) -> None:
+    """Count every event; log it at DEBUG if it succeeded, at INFO if it was refused.
+
+    A line per successful event was a twentieth of a send's CPU; the
+    Prometheus counter chatapp_socket_events_total counts them instead.
+    Failures (`internal_error`, `unavailable`) are logged with their
+    traceback where they are caught (sockets.acks) and here at INFO.
+    """
     outcome = "ok" if ack["ok"] else ack["error"]["code"]
     metrics.socket_event(event, outcome, elapsed)
+    level = logging.DEBUG if outcome == "ok" else logging.INFO
+    if outcome in _load_log:
+        _load_log[outcome].log(logging.INFO, "socket events refused: %s", outcome)
+        level = logging.DEBUG
+    if not log.isEnabledFor(level):
+        return
     data = args[0] if len(args) == 1 and isinstance(args[0], dict) else {}
     room = data.get("room") if isinstance(data.get("room"), str) else None
     session = local_sessions().get(current_sid())
-    log.info(
+    log.log(
+        level,
         "socket event",
         extra={
             "event": event,

@@ -86,15 +86,60 @@ def test_requests_and_socket_events_are_logged_with_trace_ids_and_no_secrets(app
         "/api/auth/login", json=body, headers={"X-Request-ID": "login-trace-0001"}
     ).get_json()["token"]
     sock = socketio.test_client(app, flask_test_client=client)
-    reply = sock.emit("join", {"room": "general", "create": True}, callback=True)
+    assert sock.emit("join", {"room": "general", "create": True}, callback=True)["ok"]
     everything = json.dumps(captured)
     assert secret not in everything and token not in everything
     login = next(e for e in captured if e.get("path") == "/api/auth/login")
     assert login["trace_id"] == "login-trace-0001" and login["status"] == 200
     assert {"ts", "level", "logger", "msg", "method", "duration_ms"} <= set(login)
+    # A successful event is counted, not logged at INFO; a refused one is logged.
+    assert not [e for e in captured if e.get("event") == "join"]
+    refused = sock.emit("history", {"room": "nowhere"}, callback=True)
+    event = next(e for e in captured if e.get("event") == "history")
+    assert event["trace_id"] == refused["trace_id"] and event["level"] == "INFO"
+    assert (event["user"], event["room"], event["outcome"]) == ("alice", "nowhere", "not_found")
+    sock.disconnect()
+
+
+def test_successful_socket_events_are_logged_at_debug(app, client, captured):
+    from chatapp.extensions import socketio
+
+    body = {"username": "alice", "password": "correct horse"}
+    client.post("/api/auth/register", json=body)
+    client.post("/api/auth/login", json=body)
+    sock = socketio.test_client(app, flask_test_client=client)
+    dispatch_log = logging.getLogger("chatapp.sockets.dispatch")
+    dispatch_log.setLevel(logging.DEBUG)
+    try:
+        reply = sock.emit("join", {"room": "general", "create": True}, callback=True)
+    finally:
+        dispatch_log.setLevel(logging.NOTSET)
     event = next(e for e in captured if e.get("event") == "join")
-    assert event["trace_id"] == reply["trace_id"]
+    assert event["trace_id"] == reply["trace_id"] and event["level"] == "DEBUG"
     assert (event["user"], event["room"], event["outcome"]) == ("alice", "general", "ok")
+    sock.disconnect()
+
+
+def test_refusals_under_load_are_summed_up_not_logged_each(make_app, captured, monkeypatch):
+    from chatapp.extensions import socketio
+    from chatapp.log_throttle import LogThrottle
+    from chatapp.sockets import dispatch
+
+    throttles = {code: LogThrottle(dispatch.log, every=3600) for code in dispatch.LOAD_REFUSALS}
+    monkeypatch.setattr(dispatch, "_load_log", throttles)  # none logged yet in this process
+    app = make_app(RATELIMIT_MESSAGES="1 per minute")
+    client = app.test_client()
+    body = {"username": "alice", "password": "correct horse"}
+    client.post("/api/auth/register", json=body)
+    client.post("/api/auth/login", json=body)
+    sock = socketio.test_client(app, flask_test_client=client)
+    ack(sock, "join", {"room": "general", "create": True})
+    replies = [ack(sock, "send", {"room": "general", "text": f"m{n}"}) for n in range(4)]
+    assert [r["ok"] for r in replies] == [True, False, False, False]
+    assert {r["error"]["code"] for r in replies[1:]} == {"rate_limited"}
+    lines = [e["msg"] for e in captured if "refused" in e["msg"]]
+    assert lines == ["socket events refused: rate_limited"]
+    assert not [e for e in captured if e.get("event") == "send"]
     sock.disconnect()
 
 
