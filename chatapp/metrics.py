@@ -8,6 +8,7 @@ connections, NATS state) are read when /metrics is scraped.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from flask import Blueprint, Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
@@ -89,13 +90,24 @@ NATS_CONNECTED = Gauge("chatapp_nats_connected", "1 while this process is connec
 RELAY_LEADER = Gauge("chatapp_relay_leader", "1 while this process's relay is the leader.")
 
 
+# The counter of each (event, outcome), looked up once: `.labels()` validates
+# its arguments, takes the metric's lock and builds a key tuple on every call.
+# Both label values are bounded (handler names, error codes), so is this dict;
+# a lost race between two threads only looks the same child up twice.
+_event_counters: dict[tuple[str, str], Any] = {}
+_SOCKET_REFUSALS = REFUSALS.labels("socket")
+
+
 def socket_event(event: str, outcome: str, elapsed: float) -> None:
     """Count one acknowledged socket event; a stored send's latency too."""
-    SOCKET_EVENTS.labels(event, outcome).inc()
+    counter = _event_counters.get((event, outcome))
+    if counter is None:
+        counter = _event_counters[event, outcome] = SOCKET_EVENTS.labels(event, outcome)
+    counter.inc()
     if event == "send" and outcome == "ok":
         SEND_LATENCY.observe(elapsed)
-    if outcome == "rate_limited":
-        REFUSALS.labels("socket").inc()
+    elif outcome == "rate_limited":
+        _SOCKET_REFUSALS.inc()
 
 
 bp = Blueprint("metrics", __name__)
