@@ -61,6 +61,14 @@ SEND_BATCH_RETRIES = Counter(
     "Group-commit batches stored again, by reason.",
     ["reason"],  # reconnect (a dropped connection), repeat (a client_id used before), one_by_one
 )
+DB_PINGS = Counter(
+    "chatapp_db_pings_total",
+    "Pooled connections pinged at checkout: idle for long, or the server sent something.",
+)
+DB_CONNECTIONS_REPLACED = Counter(
+    "chatapp_db_connections_replaced_total",
+    "Pooled connections found closed by the database at checkout, and replaced.",
+)
 SQLITE_LOCK_WAITS = Gauge(
     "chatapp_sqlite_lock_waits", "Statements waiting for SQLite's write lock (held elsewhere)."
 )

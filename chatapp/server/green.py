@@ -8,6 +8,7 @@ place to change if the async server ever changes.
 
 from __future__ import annotations
 
+import select
 import sys
 import threading
 from collections.abc import Callable
@@ -36,6 +37,17 @@ def real_threading() -> Any:
     if patched("thread"):
         return _eventlet().patcher.original("threading")
     return threading
+
+
+def real_select() -> Any:
+    """The select module of the OS, with poll(), even in a patched process.
+
+    eventlet's green select removes poll() and makes a zero-timeout select()
+    switch to the hub; a non-blocking readiness check wants neither.
+    """
+    if patched("select"):
+        return _eventlet().patcher.original("select")
+    return select
 
 
 def os_lock() -> Any:
