@@ -197,7 +197,7 @@ def print_load_table(rows: list[dict]) -> None:
     """The Markdown table of load-generator runs (rows from loadgen() plus server readings)."""
     print(
         "| server | held | rate in | deliveries/s | ack p50/p99 ms | delivery p50/p95/p99/max ms "
-        "| lost | dup | server CPU % | machine CPU % | RSS MiB | loadgen CPU % |"
+        "| lost | dup | server CPU % (step / sending) | machine CPU % | RSS MiB | loadgen CPU % |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
@@ -205,7 +205,8 @@ def print_load_table(rows: list[dict]) -> None:
         print(
             f"| {r['server']} | {r['held']} | {r['rate_in']:g} | {r['deliveries_per_s']} | "
             f"{a['p50']} / {a['p99']} | {d['p50']} / {d['p95']} / {d['p99']} / {d['max']} | "
-            f"{r['lost']} | {r['duplicates']} | {r['server_cpu_pct']} | {r['machine_cpu_pct']} | "
+            f"{r['lost']} | {r['duplicates']} | {r['server_cpu_pct']} / "
+            f"{r.get('server_send_cpu_pct')} | {r['machine_cpu_pct']} | "
             f"{r['server_rss_mib']} | {r['loadgen_cpu_pct']} |"
         )
 

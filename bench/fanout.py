@@ -53,6 +53,7 @@ def step(name: str, url: str, pid: int, args, tokens: str | None) -> list[dict]:
             duration=args.duration,
             room=f"fan{int(rate)}r",
             pinned=args.pin,
+            server_pid=pid,
         )
         result.update(
             server=name,
@@ -63,7 +64,8 @@ def step(name: str, url: str, pid: int, args, tokens: str | None) -> list[dict]:
         rows.append(result)
         print(
             f"# {name} rate {rate:g}: p99 {result['delivery_ms']['p99']} ms, "
-            f"lost {result['lost']}, server CPU {result['server_cpu_pct']} %, "
+            f"lost {result['lost']}, server CPU {result['server_cpu_pct']} % "
+            f"({result['server_send_cpu_pct']} % while sending), "
             f"machine {result['machine_cpu_pct']} %",
             file=sys.stderr,
         )
@@ -133,7 +135,8 @@ def print_table(rows: list[dict]) -> None:
     for server in servers:
         top = ceiling(rows, server)
         cpu = [r for r in rows if r["server"] == server and r["rate_in"] == top]
-        per_message = 10 * cpu[0]["server_cpu_pct"] / top if cpu and top else None
+        sending = cpu[0].get("server_send_cpu_pct") if cpu else None
+        per_message = 10 * sending / top if sending and top else None
         print(
             f"ceiling {server}: {top:g} msg/s in; server CPU per message in at it: "
             f"{per_message and round(per_message, 2)} ms"

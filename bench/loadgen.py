@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import random
 import resource
 import time
@@ -25,6 +26,14 @@ import uuid
 from pathlib import Path
 
 from bench import lean
+
+
+def process_cpu(pid: int | None) -> float:
+    """CPU seconds used so far by process `pid` (all its threads), from /proc."""
+    if not pid:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pct(values, q):
@@ -99,6 +108,7 @@ async def run(args):
     errors = 0
     codes: dict[str, int] = {}  # why sends failed: an error code, or "timeout"/"exception"
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    server_cpu0 = process_cpu(args.server_pid)
     began = time.perf_counter()
 
     sent_room: dict[str, str] = {}
@@ -146,6 +156,7 @@ async def run(args):
     await asyncio.sleep(args.drain)
     elapsed = time.perf_counter() - began
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    server_cpu1 = process_cpu(args.server_pid)
     delivery, lost = [], 0
     members: dict[str, list[int]] = {}
     for i, c in enumerate(clients):
@@ -182,6 +193,11 @@ async def run(args):
         "lost": lost,
         "duplicates": duplicates,
         "loadgen_cpu_pct": round(100 * cpu / elapsed, 1),
+        # The server's CPU while messages flowed (not while clients connected
+        # and joined), % of one core: what "CPU per message in" divides.
+        "server_send_cpu_pct": (
+            round(100 * (server_cpu1 - server_cpu0) / elapsed, 1) if args.server_pid else None
+        ),
     }
 
 
@@ -192,6 +208,7 @@ def main():
     parser.add_argument("--senders", type=int, default=5)
     parser.add_argument("--rate", type=float, default=50, help="messages per second, in total")
     parser.add_argument("--duration", type=float, default=10)
+    parser.add_argument("--server-pid", type=int, help="report its CPU while sending")
     parser.add_argument("--drain", type=float, default=3)
     parser.add_argument("--ack-timeout", type=float, default=30, help="seconds a send waits")
     parser.add_argument("--room", default="bench", help="room name (prefix, with --rooms)")

@@ -32,6 +32,7 @@ class Relay:
         self.batch = app.config["NATS_BATCH"]
         self.rate = app.config["NATS_PUBLISH_RATE"]
         self.interval = app.config["NATS_RELAY_INTERVAL"]
+        self.gather = app.config["NATS_RELAY_GATHER"]
         self.running = False
         self.leading = False
         # An event of the async driver (a green one under the hub), made at start().
@@ -130,9 +131,10 @@ class Relay:
             PUBLISH_FAILURES.inc()
         # Progress, even partial, goes on at once: a batch can stop short for a
         # reason that is already gone (a row JetStream had from an earlier try
-        # breaks the chain of the next; see chatapp.outbox.publish). A batch that
-        # moved nothing waits NATS_RELAY_INTERVAL.
-        return done > 0
+        # breaks the chain of the next; see chatapp.outbox.publish). So does a
+        # full batch (more may wait). A batch that emptied the outbox, or moved
+        # nothing, naps until the next commit's wake or NATS_RELAY_INTERVAL.
+        return done > 0 and (done < len(rows) or len(rows) == allowed)
 
     def _take_tokens(self) -> int:
         """How many events the publish-rate cap allows now (a one-second bucket)."""
@@ -147,5 +149,6 @@ class Relay:
         """Wait up to `seconds`, or until `wake()` (a commit here) or `stop()`."""
         if self._wakeup is None:  # stepped by hand, without start()
             self._wakeup = socketio.server.eio.create_event()
-        self._wakeup.wait(seconds)
+        if self._wakeup.wait(seconds) and self.running and self.gather:
+            socketio.sleep(self.gather)  # the next moments' commits join this batch
         self._wakeup.clear()
