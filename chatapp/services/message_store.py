@@ -3,7 +3,9 @@
 One transaction per batch, whatever its size and however many rooms it spans:
 the rooms' row locks (in id order, so two processes' batches never deadlock),
 one membership read, one sequence UPDATE, one multi-row INSERT of messages and
-one of outbox rows, one COMMIT. Six round trips for one send or for a hundred.
+one of outbox rows, one COMMIT: six round trips for two sends or for a hundred.
+A lone send (an idle server's every send) takes four, as before group commit
+(NEXT_SEQ, INSERT_ONE, its outbox row, COMMIT).
 
 Sequence numbers: a room's `last_seq` is read under its row lock (PostgreSQL's
 FOR UPDATE; SQLite's write lock, taken by the first statement) and set to the
@@ -19,9 +21,19 @@ sees what committed before it began, so a send queued before a kick committed
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Connection, Table, bindparam, case, select, update
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Table,
+    bindparam,
+    case,
+    exists,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from chatapp import outbox
@@ -70,6 +82,41 @@ INSERT_MESSAGES = {
 }
 
 
+# A batch of one, the idle server's case, in four round trips (as before group
+# commit): the sequence UPDATE takes the room's lock only for a member, and the
+# INSERT checks the membership again after it (a kick that committed while
+# the send waited for the lock leaves it nothing to insert).
+NEXT_SEQ = (
+    update(ROOMS)
+    .where(
+        ROOMS.c.id == bindparam("room_id"),
+        exists()
+        .where(
+            MEMBERSHIPS.c.room_id == bindparam("room_id"),
+            MEMBERSHIPS.c.user_id == bindparam("user_id"),
+        )
+        .correlate(None),
+    )
+    .values(last_seq=ROOMS.c.last_seq + 1)
+    .returning(ROOMS.c.last_seq, ROOMS.c.private)
+)
+_MEMBER_VALUES = select(*(bindparam(name, type_=MESSAGES.c[name].type) for name in _COLUMNS)).where(
+    exists()
+    .where(
+        MEMBERSHIPS.c.room_id == bindparam("room_id"),
+        MEMBERSHIPS.c.user_id == bindparam("user_id"),
+    )
+    .correlate(None)
+)
+INSERT_ONE = {
+    name: dialect.insert(MESSAGES)
+    .from_select(list(_COLUMNS), _MEMBER_VALUES)
+    .on_conflict_do_nothing(index_elements=["user_id", "client_id"])
+    .returning(MESSAGES.c.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+
+
 @dataclass(slots=True, eq=False)
 class Send:
     """One send waiting to be stored; the batch sets `outcome` or `error`.
@@ -110,6 +157,8 @@ def store(conn: Connection, batch: list[Send], *, look_for_repeats: bool) -> lis
     answered with their original message; without, a repeat raises RetryBatch
     after a rollback (the common batch has none, so that read is not paid).
     """
+    if len(batch) == 1 and not look_for_repeats:
+        return _store_alone(conn, batch[0])
     dialect = conn.dialect.name
     room_ids = sorted({send.room_id for send in batch})
     users = sorted({send.user_id for send in batch})
@@ -132,18 +181,11 @@ def store(conn: Connection, batch: list[Send], *, look_for_repeats: bool) -> lis
         else:
             seqs[send.room_id] += 1
             fresh.append(send)
-            rows.append(
-                {
-                    "room_id": send.room_id,
-                    "seq": seqs[send.room_id],
-                    "user_id": send.user_id,
-                    "text": send.text,
-                    "created_at": now,
-                    "client_id": send.client_id,
-                }
-            )
+            rows.append(_row(send, seqs[send.room_id], now))
     if rows:
-        _insert(conn, dialect, fresh, rows, rooms, seqs, outcomes)
+        _insert(conn, dialect, fresh, rows, seqs)
+        private = {room_id: row.private for room_id, row in rooms.items()}
+        outcomes.update(_stored(conn, fresh, rows, private))
     conn.commit()
     for send, outcome in outcomes.items():
         if isinstance(outcome, BaseException):
@@ -167,8 +209,41 @@ def _repeats(conn: Connection, batch: list[Send]) -> dict[tuple[int, str], Messa
     return found
 
 
-def _insert(conn, dialect, fresh, rows, rooms, seqs, outcomes) -> None:
-    """The sequence UPDATE, the messages, their outbox rows; outcomes of the new messages."""
+def _store_alone(conn: Connection, send: Send) -> list[Send]:
+    """A batch of one: NEXT_SEQ, INSERT_ONE, the outbox row, COMMIT."""
+    values = _row(send, 0, utcnow())
+    locked = conn.execute(NEXT_SEQ, values).first()
+    if locked is None:  # not a member (any more), or no such room
+        conn.rollback()
+        send.error = StaleRoom()
+        return []
+    values["seq"] = locked.last_seq
+    inserted = conn.execute(INSERT_ONE[conn.dialect.name], values).first()
+    if inserted is None:
+        # A repeat of a stored client_id, or removed from the room while
+        # waiting for its lock: the general path tells which.
+        conn.rollback()
+        raise RetryBatch
+    values["id"] = inserted.id
+    (outcome,) = _stored(conn, [send], [values], {send.room_id: locked.private}).values()
+    conn.commit()
+    send.outcome = outcome
+    return [send]
+
+
+def _row(send: Send, seq: int, now: datetime) -> dict[str, Any]:
+    return {
+        "room_id": send.room_id,
+        "seq": seq,
+        "user_id": send.user_id,
+        "text": send.text,
+        "created_at": now,
+        "client_id": send.client_id,
+    }
+
+
+def _insert(conn, dialect, fresh, rows, seqs) -> None:
+    """The sequence UPDATE and the messages' INSERT; each row gets its id."""
     changed = sorted({send.room_id for send in fresh})
     conn.execute(
         update(ROOMS)
@@ -182,18 +257,27 @@ def _insert(conn, dialect, fresh, rows, rooms, seqs, outcomes) -> None:
         # (or before, when not looked for): its seq would leave a gap.
         conn.rollback()
         raise RetryBatch
+    for send, values in zip(fresh, rows, strict=True):
+        values["id"] = ids[send.key]
+
+
+def _stored(conn, fresh, rows, private: dict[int, bool]) -> dict[Send, Any]:
+    """The outcomes of new messages (rows with their ids); their outbox rows, inserted."""
+    outcomes: dict[Send, Any] = {}
     events = []
     for send, values in zip(fresh, rows, strict=True):
-        message = Message(id=ids[send.key], **values)  # not in a session: the payload's source
+        message = Message(**values)  # not in a session: the payload's source
         # Built once: the NATS event and the broadcast carry this same object.
         payload = message_payload(message, send.room_name, send.username)
         outcomes[send] = (payload, message, True)
         if outbox.enabled():
             subject = outbox.room_subject(send.room_name, "message")
-            private = rooms[send.room_id].private
             events.append(
-                outbox.event_row(subject, "message.created", payload, private, send.trace_id)
+                outbox.event_row(
+                    subject, "message.created", payload, private[send.room_id], send.trace_id
+                )
             )
     if events:
         # Same transaction: each event exists if and only if its message does.
         conn.execute(outbox.INSERT_EVENT, events)
+    return outcomes
