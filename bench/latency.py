@@ -62,6 +62,7 @@ def run(name, root, env, args, index: int) -> dict:
             duration=args.duration,
             room="lat",
             pinned=True,
+            server_pid=chat.process.pid,
             **LOAD,
         )
         result.update(server=name, server_cpu_pct=meter.read())
@@ -81,13 +82,17 @@ def main() -> None:
             for name, root in (("before", before), ("after", ROOT)):
                 rows.append(run(name, root, env, args, index))
     save(f"latency-{args.database}", {"args": vars(args), "rows": rows})
-    print("| run | database | ack p50 / p99 ms | delivery p50 / p99 ms | lost | server CPU % |")
+    print(
+        "| run | database | ack p50 / p99 ms | delivery p50 / p99 ms | lost "
+        "| server CPU % (run / sending) |"
+    )
     print("|---|---|---|---|---|---|")
     for r in rows:
         a, d = r["ack_ms"], r["delivery_ms"]
         print(
             f"| {r['server']} | {args.database} | {a['p50']} / {a['p99']} | "
-            f"{d['p50']} / {d['p99']} | {r['lost']} | {r['server_cpu_pct']} |"
+            f"{d['p50']} / {d['p99']} | {r['lost']} | {r['server_cpu_pct']} / "
+            f"{r['server_send_cpu_pct']} |"
         )
 
 
