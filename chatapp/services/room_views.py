@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import aliased
 
 from chatapp.extensions import db
 from chatapp.models import Membership, Message, Room, User
@@ -70,58 +69,29 @@ def unread_counts(user: User, room_ids: list[int]) -> dict[int, int]:
 
 
 def memberships(user: User, room_ids: list[int] | None = None) -> list[dict[str, Any]]:
-    """MEMBERSHIP for each room `user` belongs to (or those of `room_ids`), by name.
-
-    One query, counts and the direct partner as correlated subqueries: every
-    connect sends this list (`rooms`), and four round trips were most of a
-    connect's database time.
-    """
-    others = aliased(Membership)
-    members = (
-        select(func.count())
-        .select_from(others)
-        .where(others.room_id == Room.id)
-        .correlate(Room)
-        .scalar_subquery()
-    )
-    unread = (
-        select(func.count(Message.id))
-        .where(
-            Message.room_id == Room.id,
-            Message.seq > Membership.last_read_seq,
-            or_(Message.user_id.is_(None), Message.user_id != user.id),
-        )
-        .correlate(Room, Membership)
-        .scalar_subquery()
-    )
-    partner = aliased(Membership)
-    with_user = (
-        select(User.username)
-        .join(partner, partner.user_id == User.id)
-        .where(partner.room_id == Room.id, partner.user_id != user.id, Room.kind == DIRECT)
-        .correlate(Room)
-        .limit(1)
-        .scalar_subquery()
-    )
+    """MEMBERSHIP for each room `user` belongs to (or those of `room_ids`), by name."""
     query = (
-        select(Room, Membership.role, Membership.last_read_seq, members, unread, with_user)
+        select(Room, Membership)
         .join(Membership, Membership.room_id == Room.id)
         .where(Membership.user_id == user.id)
         .order_by(Room.name)
     )
     if room_ids is not None:
         query = query.where(Room.id.in_(room_ids))
+    rows = db.session.execute(query).all()
+    ids = [room.id for room, _ in rows]
+    counts = member_counts(ids)
+    partners = direct_partners(user.id, [room for room, _ in rows])
+    unread = unread_counts(user, ids)
     return [
         membership_payload(
-            room_payload(room, count, partner_name),
-            role,
-            last_read_seq,
+            room_payload(room, counts.get(room.id, 0), partners.get(room.id)),
+            membership.role,
+            membership.last_read_seq,
             room.last_seq,
-            unread_count,
+            unread.get(room.id, 0),
         )
-        for room, role, last_read_seq, count, unread_count, partner_name in db.session.execute(
-            query
-        )
+        for room, membership in rows
     ]
 
 
