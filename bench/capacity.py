@@ -1,11 +1,12 @@
 """Capacity: idle authenticated connections ramped up in one process, memory per connection.
 
-    .venv/bin/python -m bench.capacity [--steps 1000,2500,5000,10000] [--only chatapp]
+    .venv/bin/python -m bench.capacity [--steps 1000,2500,5000,10000] [--rate 200] [--only chatapp]
 
 chatapp (PostgreSQL + a private Redis, one `serve` process, one user and token
 per connection, each joining one of 100 rooms) against the bare eventlet
-baseline with the same Redis queue. bench/holder.py opens the connections in
-steps; at each step the server's RSS is read after it settles, and memory per
+baseline with the same Redis queue, in one run. bench/holder.py opens the
+connections in steps, starting --rate of them per second (0: waves of 100 at
+once); at each step the server's RSS is read after it settles, and memory per
 connection is (RSS - RSS before any connection) / connections held. At the top
 step a probe client sends 50 messages into a 100-member room and times the
 acks, and the server's CPU while holding is read over 10 s (pings, presence).
@@ -58,6 +59,7 @@ def measure(name: str, url: str, pid: int, args, tokens: str | None) -> list[dic
     time.sleep(2)
     rss0 = rss_kib(pid)
     command = [sys.executable, "-m", "bench.holder", "--url", url, "--steps", args.steps]
+    command += ["--rate", str(args.rate)]
     if tokens:
         command += ["--tokens", tokens]
     holder = subprocess.Popen(
@@ -99,6 +101,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", default="1000,2500,5000,10000")
     parser.add_argument("--settle", type=float, default=5)
+    parser.add_argument("--rate", type=float, default=200, help="connections started per second")
     parser.add_argument("--only", choices=["baseline", "chatapp"])
     args = parser.parse_args()
     raise_open_files_limit()
@@ -118,12 +121,16 @@ def main() -> None:
                 print(f"# {top} users in {time.monotonic() - began:.0f} s", file=sys.stderr)
                 rows += measure("chatapp", chat.url, chat.process.pid, args, tokens)
     save("capacity", {"args": vars(args), "rows": rows})
-    print("| server | held | failed | ramp s | connect p50/p99 ms | RSS MiB | KiB per connection |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| server | held | failed | ramp s | connect p50/p99 ms | connect + join p50/p99 ms "
+        "| RSS MiB | KiB per connection |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
+        c, cj = r["connect_ms"], r["connect_join_ms"]
         print(
             f"| {r['server']} | {r['held']} | {r['failed']} | {r['ramp_s']} | "
-            f"{r['connect_ms']['p50']} / {r['connect_ms']['p99']} | {r['rss_mib']} | "
+            f"{c['p50']} / {c['p99']} | {cj['p50']} / {cj['p99']} | {r['rss_mib']} | "
             f"{r['kib_per_connection']} |"
         )
     for r in rows:

@@ -1,11 +1,14 @@
 """Open idle Socket.IO connections in steps and hold them (driven by bench/capacity.py).
 
     python -m bench.holder --url URL --steps 1000,5000,10000 [--tokens tokens.json] [--rooms 100]
+        [--rate 200]
 
 Each connection connects over websocket (with a bearer token from the list,
-round-robin, when given) and joins room i % R. After each step it prints one
-JSON line (held, failed, connect ms) and waits for a line on stdin before the
-next; at the end it disconnects everyone.
+round-robin, when given) and joins room i % R. Connections start at --rate per
+second, each on its own schedule whether or not earlier ones are done (a ramp,
+as clients arrive), or with --rate 0 in waves of --wave at once. After each
+step it prints one JSON line (held, failed, connect ms, connect + join ms) and
+waits for a line on stdin before the next; at the end it disconnects everyone.
 """
 
 from __future__ import annotations
@@ -32,12 +35,13 @@ async def run(args) -> None:
     failed = 0
     errors: dict[str, int] = {}
 
-    async def open_one(index: int, times: list[float]) -> None:
+    async def open_one(index: int, times: list[float], connects: list[float]) -> None:
         nonlocal failed
         client = lean.LeanClient(http, args.url)
         started = time.perf_counter()
         try:
             await client.connect(tokens[index % len(tokens)] if tokens else None, timeout=60)
+            connected = time.perf_counter() - started
             reply = await client.call(
                 "join", {"room": f"idle{index % args.rooms}", "create": True}, timeout=60
             )
@@ -50,16 +54,25 @@ async def run(args) -> None:
             await client.close()
             return
         times.append(time.perf_counter() - started)
+        connects.append(connected)
         clients.append(client)
 
     loop = asyncio.get_running_loop()
     for target in args.steps:
         times: list[float] = []
+        connects: list[float] = []
         began = time.perf_counter()
+        if args.rate:
+            start = len(clients) + failed
+            tasks = []
+            for i in range(target - start):
+                await asyncio.sleep(max(0.0, began + i / args.rate - time.perf_counter()))
+                tasks.append(asyncio.create_task(open_one(start + i, times, connects)))
+            await asyncio.gather(*tasks)
         while len(clients) + failed < target:
             wave = min(args.wave, target - len(clients) - failed)
             start = len(clients) + failed
-            await asyncio.gather(*(open_one(start + i, times) for i in range(wave)))
+            await asyncio.gather(*(open_one(start + i, times, connects) for i in range(wave)))
         usage = resource.getrusage(resource.RUSAGE_SELF)
         print(
             json.dumps(
@@ -68,7 +81,8 @@ async def run(args) -> None:
                     "failed": failed,
                     "errors": dict(list(errors.items())[:5]),
                     "ramp_s": round(time.perf_counter() - began, 1),
-                    "connect_ms": {"p50": pct(times, 0.5), "p99": pct(times, 0.99)},
+                    "connect_ms": {"p50": pct(connects, 0.5), "p99": pct(connects, 0.99)},
+                    "connect_join_ms": {"p50": pct(times, 0.5), "p99": pct(times, 0.99)},
                     "holder_cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
                 }
             ),
@@ -85,7 +99,8 @@ def main() -> None:
     parser.add_argument("--steps", default="1000,2500,5000,10000")
     parser.add_argument("--tokens")
     parser.add_argument("--rooms", type=int, default=100)
-    parser.add_argument("--wave", type=int, default=100, help="connections opened at once")
+    parser.add_argument("--rate", type=float, default=0, help="connections started per second")
+    parser.add_argument("--wave", type=int, default=100, help="with --rate 0: opened at once")
     args = parser.parse_args()
     args.steps = [int(s) for s in args.steps.split(",")]
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

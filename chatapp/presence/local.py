@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass
+# Slots: one of these per connection, and a __dict__ each was ~100 bytes more.
+@dataclass(slots=True)
 class LocalSession:
     user_id: int
     username: str

@@ -45,6 +45,15 @@ class DeadlineProtocol(eventlet.wsgi.HttpProtocol):
     header_timeout: float = 10.0
     _deadline: eventlet.Timeout | None = None
 
+    # The buffers of the connection's rfile and wfile (eventlet: 8 KiB and 16
+    # KiB), allocated per connection and kept for its life. A websocket uses
+    # them only for its HTTP upgrade, then reads and writes the socket itself:
+    # 24 KiB of each idle connection's ~65 KiB was these two (docs/benchmarks.md,
+    # Capacity). Request heads fit in 4 KiB (larger ones take more reads), and
+    # writes larger than the buffer go straight to the socket.
+    rbufsize = 4 << 10
+    wbufsize = 4 << 10
+
     @classmethod
     def bind(cls, header_timeout: float) -> type[DeadlineProtocol]:
         return type("DeadlineProtocol", (cls,), {"header_timeout": header_timeout})

@@ -79,6 +79,30 @@ def test_read_state_survives_a_reconnect(connect):
     assert (room["last_read_seq"], room["unread"]) == (1, 1)
 
 
+def test_the_rooms_greeting_tells_each_rooms_counts_apart(connect):
+    """The greeting is one query: members, unread and `with` must not mix rooms."""
+    alice, bob, carol = connect("alice"), connect("bob"), connect("carol")
+    ack(alice, "join", {"room": "big", "create": True})
+    ack(bob, "join", {"room": "big"})
+    ack(carol, "join", {"room": "big"})
+    ack(alice, "join", {"room": "quiet", "create": True})
+    direct = ack(alice, "direct", {"user": "bob"})["room"]["name"]
+    ack(bob, "send", {"room": "big", "text": "one"})
+    ack(carol, "send", {"room": "big", "text": "two"})
+    ack(bob, "send", {"room": direct, "text": "hi"})
+    ack(alice, "send", {"room": "quiet", "text": "mine"})
+    alice.disconnect()
+    told = {room["name"]: room for room in connect("alice").rooms_told}
+    assert {
+        name: (r["members"], r["unread"], r["seq"], r.get("with")) for name, r in told.items()
+    } == {
+        "big": (3, 2, 2, None),
+        "quiet": (1, 0, 1, None),
+        direct: (2, 1, 1, "bob"),
+    }
+    assert {r["role"] for name, r in told.items() if name != direct} == {"owner"}
+
+
 def test_a_deleted_users_conversation_is_not_handed_to_the_next_account(app, connect):
     """SQLite reuses the highest user id: the next account must not inherit the old
     conversation (its name is made of the two ids) or its history."""
