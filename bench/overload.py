@@ -3,13 +3,14 @@
     .venv/bin/python -m bench.overload [--rate 600] [--duration 30]
         [--clients 200 --rooms 10 --senders 20] [--ack-timeout 5]
 
-One chatapp server (PostgreSQL, Redis queue and presence, limits off) at a
-time, the same load twice in one run: first with backpressure as shipped
-(SEND_QUEUE_LIMIT / SEND_MAX_WAIT defaults), then with it
-opened wide (the baseline: no send is refused; every one waits in the group
-commit's queue however long that takes). Each send waits --ack-timeout seconds for its ack, as a
-client would. Reported per run: goodput (acks/s), deliveries/s, how sends
-failed (error codes, timeouts), ack p50/p99 of the sends that succeeded, and
+One chatapp server (PostgreSQL, Redis queue and presence, NATS with its
+relay, limits off; on CPU 0, the load generator on CPU 1) at a time, the same
+load twice in one run: first with backpressure as shipped (SEND_QUEUE_LIMIT /
+SEND_MAX_WAIT defaults), then with it opened wide (the baseline: no send is
+refused; every one waits in the group commit's queue however long that takes).
+Each send waits --ack-timeout seconds for its ack, as a client would.
+Reported per run: goodput (acks/s), deliveries/s, how sends failed (error
+codes, timeouts), ack p50/p99 of the sends that succeeded, and
 acknowledged messages some member never received (lost).
 """
 
@@ -18,14 +19,25 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench.common import CpuMeter, chatapp_server, loadgen, make_tokens, private_services, save
+from bench.common import (
+    SERVER_CORE,
+    CpuMeter,
+    chatapp_server,
+    loadgen,
+    make_tokens,
+    pin,
+    private_services,
+    save,
+)
 
 OPEN_WIDE = {"SEND_QUEUE_LIMIT": "100000", "SEND_MAX_WAIT": "3600"}
 
 
 def run(name: str, args, env, settings: dict[str, str]) -> dict:
-    with chatapp_server(env.work, env.database_url, REDIS_URL=env.redis.url, **settings) as chat:
+    services = {"REDIS_URL": env.redis.url, "NATS_URL": env.nats.url}
+    with chatapp_server(env.work, env.database_url, **services, **settings) as chat:
         tokens = make_tokens(chat.url, args.clients, env.work / f"tokens-{name}.json", prefix=name)
+        pin(chat.process.pid, SERVER_CORE)
         meter = CpuMeter(chat.process.pid)
         result = loadgen(
             chat.url,
@@ -37,6 +49,8 @@ def run(name: str, args, env, settings: dict[str, str]) -> dict:
             duration=args.duration,
             ack_timeout=args.ack_timeout,
             room=f"over-{name}",
+            pinned=True,
+            server_pid=chat.process.pid,
         )
         result.update(server=name, server_cpu_pct=meter.read())
     goodput = result["acked"] / args.duration
@@ -60,7 +74,7 @@ def main() -> None:
     parser.add_argument("--ack-timeout", type=float, default=5)
     args = parser.parse_args()
     rows = []
-    with private_services("chatapp_overload") as env:
+    with private_services("chatapp_overload", nats=True) as env:
         rows.append(run("backpressure", args, env, {}))
         rows.append(run("open-wide", args, env, OPEN_WIDE))
     save("overload", {"args": vars(args), "rows": rows})
