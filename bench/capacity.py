@@ -1,9 +1,11 @@
 """Capacity: idle authenticated connections ramped up in one process, memory per connection.
 
     .venv/bin/python -m bench.capacity [--steps 1000,2500,5000,10000] [--rate 200] [--only chatapp]
+        [--no-join]
 
 chatapp (PostgreSQL + a private Redis, one `serve` process, one user and token
-per connection, each joining one of 100 rooms) against the bare eventlet
+per connection, each joining one of 100 rooms, or with --no-join none: idle
+authenticated connections) against the bare eventlet
 baseline with the same Redis queue, in one run. bench/holder.py opens the
 connections in steps, starting --rate of them per second (0: waves of 100 at
 once); at each step the server's RSS is read after it settles, and memory per
@@ -59,7 +61,7 @@ def measure(name: str, url: str, pid: int, args, tokens: str | None) -> list[dic
     time.sleep(2)
     rss0 = rss_kib(pid)
     command = [sys.executable, "-m", "bench.holder", "--url", url, "--steps", args.steps]
-    command += ["--rate", str(args.rate)]
+    command += ["--rate", str(args.rate)] + ([] if args.join else ["--no-join"])
     if tokens:
         command += ["--tokens", tokens]
     holder = subprocess.Popen(
@@ -103,6 +105,7 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=5)
     parser.add_argument("--rate", type=float, default=200, help="connections started per second")
     parser.add_argument("--only", choices=["baseline", "chatapp"])
+    parser.add_argument("--no-join", dest="join", action="store_false", help="connect only")
     args = parser.parse_args()
     raise_open_files_limit()
     top = max(int(s) for s in args.steps.split(","))

@@ -1,10 +1,12 @@
 """Open idle Socket.IO connections in steps and hold them (driven by bench/capacity.py).
 
     python -m bench.holder --url URL --steps 1000,5000,10000 [--tokens tokens.json] [--rooms 100]
-        [--rate 200]
+        [--rate 200] [--no-join]
 
 Each connection connects over websocket (with a bearer token from the list,
-round-robin, when given) and joins room i % R. Connections start at --rate per
+round-robin, when given) and joins room i % R (with --no-join it stays an
+idle authenticated connection: a join is a member and a presence announcement
+to the room, which the bare server does not make). Connections start at --rate per
 second, each on its own schedule whether or not earlier ones are done (a ramp,
 as clients arrive), or with --rate 0 in waves of --wave at once. After each
 step it prints one JSON line (held, failed, connect ms, connect + join ms) and
@@ -42,11 +44,12 @@ async def run(args) -> None:
         try:
             await client.connect(tokens[index % len(tokens)] if tokens else None, timeout=60)
             connected = time.perf_counter() - started
-            reply = await client.call(
-                "join", {"room": f"idle{index % args.rooms}", "create": True}, timeout=60
-            )
-            if not reply.get("ok"):
-                raise RuntimeError(str(reply.get("error")))
+            if args.join:
+                reply = await client.call(
+                    "join", {"room": f"idle{index % args.rooms}", "create": True}, timeout=60
+                )
+                if not reply.get("ok"):
+                    raise RuntimeError(str(reply.get("error")))
         except Exception as error:  # counted, and the first kinds are reported
             failed += 1
             kind = f"{type(error).__name__}: {error}"[:120]
@@ -101,6 +104,9 @@ def main() -> None:
     parser.add_argument("--rooms", type=int, default=100)
     parser.add_argument("--rate", type=float, default=0, help="connections started per second")
     parser.add_argument("--wave", type=int, default=100, help="with --rate 0: opened at once")
+    parser.add_argument(
+        "--no-join", dest="join", action="store_false", help="connect only (idle, authenticated)"
+    )
     args = parser.parse_args()
     args.steps = [int(s) for s in args.steps.split(",")]
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
