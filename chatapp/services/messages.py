@@ -63,6 +63,12 @@ def commit(
         client_given=client_id is not None,
         trace_id=current_trace_id(),
     )
+    # No database connection is held while waiting for the batch: waiters
+    # holding the ones their reads took (the login re-check, a room lookup)
+    # emptied the pool at 500 msg/s, and the batch's leader then waited
+    # POOL_TIMEOUT for one while every sender waited for it. The reads are
+    # over (callers have nothing uncommitted); objects reload if used again.
+    db.session.rollback()
     group_commit.submit(send)
     if send.error is not None:
         raise send.error
@@ -86,6 +92,9 @@ def send_message(
     it only on refusal keeps a query off every send.
     """
     payload: dict[str, Any] | None = None
+    # Read now: commit() ends the session's reads, and an ORM Room or User
+    # (the REST path's) would be reloaded by the next attribute read.
+    key, user_id, username = RoomKey(room.id, room.name), user.id, user.username
     try:
         limits.spend("RATELIMIT_MESSAGES", f"user:{user.id}")
     except RateLimited:
@@ -99,22 +108,23 @@ def send_message(
         except StaleRoom:
             # Not a member (any more), or the name now belongs to another room:
             # the lookup raises the answer a client should see, or finds the room.
-            if db.session.scalar(select(User.id).where(User.id == user.id)) is None:
+            if db.session.scalar(select(User.id).where(User.id == user_id)) is None:
                 raise Unauthorized("Your account no longer exists.") from None
-            room = get_member_room(user, room.name)
+            room = get_member_room(user, key.name)
+            key = RoomKey(room.id, room.name)
             try:
                 payload, message, created = commit(user, room, text, client_id)
             except StaleRoom:  # removed in the instant between the two
-                get_member_room(user, room.name)
+                get_member_room(user, key.name)
                 raise Conflict("The room changed while sending; send again.") from None
-    if not created and (message.room_id != room.id or message.text != text):
+    if not created and (message.room_id != key.id or message.text != text):
         # A retry repeats its message exactly; anything else would be dropped
         # silently while the sender believes it was sent.
         raise Conflict(
             "This client_id was already used for another message; use a new client_id for new text."
         )
     if payload is None:  # a repeat: the original, as it was first sent
-        payload = message_payload(message, room.name, user.username)
+        payload = message_payload(message, key.name, username)
     return payload, created
 
 
