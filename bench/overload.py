@@ -1,7 +1,8 @@
 """Overload: chatapp offered more than it can store, with backpressure and without.
 
     .venv/bin/python -m bench.overload [--rate 600] [--duration 30]
-        [--clients 200 --rooms 10 --senders 20] [--ack-timeout 5]
+        [--clients 200 --rooms 10 --senders 20] [--ack-timeout 5] [--max-wait S]
+        [--no-open-wide]
 
 One chatapp server (PostgreSQL, Redis queue and presence, NATS with its
 relay, limits off; on CPU 0, the load generator on CPU 1) at a time, the same
@@ -72,11 +73,15 @@ def main() -> None:
     parser.add_argument("--rooms", type=int, default=10)
     parser.add_argument("--senders", type=int, default=20)
     parser.add_argument("--ack-timeout", type=float, default=5)
+    parser.add_argument("--max-wait", help="SEND_MAX_WAIT of the backpressure run")
+    parser.add_argument("--no-open-wide", dest="open_wide", action="store_false")
     args = parser.parse_args()
     rows = []
     with private_services("chatapp_overload", nats=True) as env:
-        rows.append(run("backpressure", args, env, {}))
-        rows.append(run("open-wide", args, env, OPEN_WIDE))
+        shipped = {"SEND_MAX_WAIT": args.max_wait} if args.max_wait else {}
+        rows.append(run("backpressure", args, env, shipped))
+        if args.open_wide:
+            rows.append(run("open-wide", args, env, OPEN_WIDE))
     save("overload", {"args": vars(args), "rows": rows})
 
 
