@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.overload [--rate 600] [--duration 30]
         [--clients 200 --rooms 10 --senders 20] [--ack-timeout 5] [--max-wait S]
+        [--queue-limit N]
         [--no-open-wide]
 
 One chatapp server (PostgreSQL, Redis queue and presence, NATS with its
@@ -74,11 +75,14 @@ def main() -> None:
     parser.add_argument("--senders", type=int, default=20)
     parser.add_argument("--ack-timeout", type=float, default=5)
     parser.add_argument("--max-wait", help="SEND_MAX_WAIT of the backpressure run")
+    parser.add_argument("--queue-limit", help="SEND_QUEUE_LIMIT of the backpressure run")
     parser.add_argument("--no-open-wide", dest="open_wide", action="store_false")
     args = parser.parse_args()
     rows = []
     with private_services("chatapp_overload", nats=True) as env:
         shipped = {"SEND_MAX_WAIT": args.max_wait} if args.max_wait else {}
+        if args.queue_limit:
+            shipped["SEND_QUEUE_LIMIT"] = args.queue_limit
         rows.append(run("backpressure", args, env, shipped))
         if args.open_wide:
             rows.append(run("open-wide", args, env, OPEN_WIDE))

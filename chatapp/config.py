@@ -109,7 +109,10 @@ DEFAULTS: dict[str, Any] = {
     # transaction; at most SEND_QUEUE_LIMIT wait for their batch, none longer
     # than SEND_MAX_WAIT seconds; past that, `busy` (backpressure).
     "SEND_BATCH_LIMIT": 100,
-    "SEND_QUEUE_LIMIT": 500,
+    # 100, not more: at twice the fan-out ceiling a queue of 500 (each waiting
+    # up to SEND_MAX_WAIT) kept the hub so busy that goodput fell to 724 acks/s
+    # and p99 rose to 1.1 s; with 100, 962 acks/s and p99 0.33 s (docs/benchmarks.md).
+    "SEND_QUEUE_LIMIT": 100,
     "SEND_MAX_WAIT": 0.5,
     "LOG_FORMAT": None,  # json | text; None: text on a terminal under `serve`, else json
     "LOG_LEVEL": "INFO",

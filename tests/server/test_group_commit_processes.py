@@ -20,6 +20,7 @@ SERVER_SETTINGS = {
     # Correctness under concurrency, not backpressure: no send is refused `busy`
     # on a machine busy with other tests.
     "SEND_MAX_WAIT": "30",
+    "SEND_QUEUE_LIMIT": "1000",
     "RATELIMIT_MESSAGES": "10000 per 10 seconds",
     "RATELIMIT_REGISTER": "1000 per hour",
     "RATELIMIT_ANONYMOUS": "1000 per minute",
