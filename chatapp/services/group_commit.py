@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 
 BUSY_MESSAGE = "The server is busy; this message was not stored. Send it again shortly."
 
+# Times a batch is stored again to look for client_ids used since it began.
+MAX_REPEAT_LOOKS = 3
+
 # A send's place in the queue.
 QUEUED, LEADS, TAKEN = "queued", "leads", "taken"
 
@@ -158,17 +161,19 @@ def _store(batch: list[Send]) -> list[Send]:
     other error (the database is down) fails the batch as a whole: nothing
     of it is stored, and every sender is told.
     """
-    look_for_repeats, reconnected = False, False
+    repeats_looked_for, reconnected = 0, False
     while True:
         try:
             with db.engine.connect() as conn:
-                fresh = store(conn, batch, look_for_repeats=look_for_repeats)
+                fresh = store(conn, batch, look_for_repeats=repeats_looked_for > 0)
             metrics.SEND_BATCH_SIZE.observe(len(batch))
             return fresh
         except RetryBatch:
-            if look_for_repeats:  # cannot happen: the repeats were looked for
-                raise
-            look_for_repeats = True
+            # Looked for, a repeat can still appear: its original committed by
+            # another process between the look and the INSERT. Rare twice.
+            if repeats_looked_for == MAX_REPEAT_LOOKS:
+                raise Unavailable() from None  # the clients' retries find the originals
+            repeats_looked_for += 1
             metrics.SEND_BATCH_RETRIES.labels(reason="repeat").inc()
         except (IntegrityError, DataError):
             if len(batch) == 1:
