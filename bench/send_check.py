@@ -4,8 +4,9 @@
 
 Every send's sequence UPDATE carries `EXISTS (membership of the sender)`, so
 a kicked user cannot send from a socket on another process. This measures
-what that costs: in-process `store_message` calls (the database work of a
-send: sequence update, message insert, commit; no NATS, no sockets) on
+what that costs: in-process `store_message` calls, one at a time (so each is
+a group commit's batch of one: sequence update, message insert, commit; no
+NATS, no sockets) on
 PostgreSQL and SQLite, with the statement as shipped and with the EXISTS
 removed (the baseline), interleaved in blocks of 100 so drift hits both.
 The room has --members members and the sender 100 memberships, so the
@@ -21,23 +22,26 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 
 from bench.common import save
 from chatapp import create_app
 from chatapp.extensions import db
 from chatapp.models import Membership, Room, User
-from chatapp.services import messages
+from chatapp.services import message_store, messages
+from chatapp.services.rooms import RoomKey
 from tests.helpers.config import BASE_CONFIG
 from tests.helpers.services import create_postgres_database
 
 BLOCK = 100
 
+# A lone send's sequence UPDATE (services.message_store.NEXT_SEQ) without the EXISTS.
+ROOMS = message_store.ROOMS
 WITHOUT_CHECK = (
-    update(messages.ROOMS)
-    .where(messages.ROOMS.c.id == messages.bindparam("room"))
-    .values(last_seq=messages.ROOMS.c.last_seq + 1)
-    .returning(messages.ROOMS.c.last_seq, messages.ROOMS.c.private)
+    update(ROOMS)
+    .where(ROOMS.c.id == bindparam("room_id"))
+    .values(last_seq=ROOMS.c.last_seq + 1)
+    .returning(ROOMS.c.last_seq, ROOMS.c.private)
 )
 
 
@@ -61,12 +65,12 @@ def populate(members: int) -> tuple[int, int]:
 def measure(database_url: str, sends: int, members: int) -> dict:
     app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
     times: dict[str, list[float]] = {"with_check": [], "without_check": []}
-    shipped = messages.NEXT_SEQ
+    shipped = message_store.NEXT_SEQ
     with app.app_context():
         db.create_all()
         sender_id, room_id = populate(members)
         sender = db.session.get(User, sender_id)
-        room = messages.RoomKey(room_id, "r0")
+        room = RoomKey(room_id, "r0")
         for _ in range(200):  # warm the pool, caches and the planner
             messages.store_message(sender, room, "warm-up")
         for block in range(sends // BLOCK):
@@ -74,12 +78,12 @@ def measure(database_url: str, sends: int, members: int) -> dict:
                 if block % 2:  # alternate which goes first
                     variant = "without_check" if variant == "with_check" else "with_check"
                     statement = WITHOUT_CHECK if statement is shipped else shipped
-                messages.NEXT_SEQ = statement
+                message_store.NEXT_SEQ = statement
                 for _ in range(BLOCK):
                     began = time.perf_counter()
                     messages.store_message(sender, room, "a 64-byte text " * 4)
                     times[variant].append(time.perf_counter() - began)
-        messages.NEXT_SEQ = shipped
+        message_store.NEXT_SEQ = shipped
         db.session.remove()
     result = {}
     for variant, values in times.items():
