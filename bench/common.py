@@ -222,6 +222,7 @@ def checkout(ref: str):
         yield path
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, check=True)
+        path.parent.rmdir()  # the empty folder mkdtemp made for it
 
 
 def save(name: str, data) -> Path:
