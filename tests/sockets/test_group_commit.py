@@ -38,7 +38,7 @@ def rooms(app, connect):
 
 
 def stored(app, room_id):
-    """(seq, user id, text, client_id) of a room's messages, in seq order."""
+    """(seq, text, client_id) of a room's messages, in seq order."""
     with app.app_context():
         rows = db.session.execute(
             select(Message.seq, Message.text, Message.client_id)
