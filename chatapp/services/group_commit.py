@@ -84,15 +84,42 @@ class GroupCommit:
                 metrics.SENDS_REFUSED.labels(reason="queue_full").inc()
                 raise Busy(1, BUSY_MESSAGE)
             self._queue.append(waiter)
-        if waiter.state == QUEUED and not waiter.woken.wait(self.max_wait):
-            with self._lock:
-                if waiter.state == QUEUED:  # no batch took it: refuse, nothing stored
-                    self._queue.remove(waiter)
-                    metrics.SENDS_REFUSED.labels(reason="waited_too_long").inc()
-                    raise Busy(1, BUSY_MESSAGE)
-            waiter.woken.wait()  # its batch is committing, or it was made the leader
+        try:
+            if waiter.state == QUEUED and not waiter.woken.wait(self.max_wait):
+                with self._lock:
+                    if waiter.state == QUEUED:  # no batch took it: refuse, nothing stored
+                        self._queue.remove(waiter)
+                        metrics.SENDS_REFUSED.labels(reason="waited_too_long").inc()
+                        raise Busy(1, BUSY_MESSAGE)
+                waiter.woken.wait()  # its batch is committing, or it was made the leader
+        except BaseException:
+            self._abandon(waiter)
+            raise
         if waiter.state == LEADS:
             self._lead()
+
+    def _abandon(self, waiter: Waiter) -> None:
+        """A waiter leaves (refused, or its green thread killed): never strand the queue.
+
+        Still queued, it just leaves; made the leader, it passes the lead on, or
+        the next send would find a leader that never comes.
+        """
+        with self._lock:
+            if waiter.state == TAKEN:
+                return  # its batch is in flight and finishes without it
+            if waiter in self._queue:
+                self._queue.remove(waiter)
+            if waiter.state == LEADS:
+                self._hand_over()
+
+    def _hand_over(self) -> None:
+        """The next queued send leads the next batch, or nobody leads (call with the lock)."""
+        if self._queue:
+            successor = self._queue[0]
+            successor.state = LEADS
+            successor.woken.set()
+        else:
+            self._leading = False
 
     def _lead(self) -> None:
         """Store one batch (this thread's send among it), then hand over or stop leading."""
@@ -122,12 +149,7 @@ class GroupCommit:
                         # retry with the same client_id finds out.
                         waiter.send.error = Unavailable()
                     waiter.woken.set()
-                if self._queue:
-                    successor = self._queue[0]
-                    successor.state = LEADS
-                    successor.woken.set()
-                else:
-                    self._leading = False
+                self._hand_over()
 
 
 def store_and_broadcast(batch: list[Send]) -> None:
@@ -140,11 +162,11 @@ def store_and_broadcast(batch: list[Send]) -> None:
         return
     if not fresh:
         return
-    metrics.MESSAGES_STORED.inc(len(fresh))
-    outbox.wake()
     # In seq order per room: the order they were queued.
     payloads = [send.outcome[0] for send in fresh if send.outcome and send.outcome[0]]
     try:
+        metrics.MESSAGES_STORED.inc(len(fresh))
+        outbox.wake()
         notify.messages_created(payloads)
     except Exception:  # the messages are stored: their senders are answered ok
         log.exception("broadcasting stored messages failed")
@@ -184,6 +206,10 @@ def _store(batch: list[Send]) -> list[Send]:
             if not error.connection_invalidated or reconnected:
                 raise
             reconnected = True
+            # The connection may have dropped during COMMIT after the server
+            # committed: the next attempt looks for every send's message first
+            # (those found are answered as stored; not broadcast live again).
+            repeats_looked_for = max(repeats_looked_for, 1)
             metrics.SEND_BATCH_RETRIES.labels(reason="reconnect").inc()
 
 

@@ -54,7 +54,9 @@ LOCK_ROOMS = {
     "postgresql": select(ROOMS.c.id, ROOMS.c.last_seq, ROOMS.c.private)
     .where(ROOMS.c.id.in_(_ROOM_IDS))
     .order_by(ROOMS.c.id)
-    .with_for_update(),
+    # FOR NO KEY UPDATE, the lock a lone send's UPDATE takes: joins (inserts
+    # referencing the room) need not wait for the batch.
+    .with_for_update(key_share=True),
     # SQLite has one write lock for the whole file: a first statement that
     # writes takes it (a read first could not upgrade if another writer won).
     "sqlite": update(ROOMS)
@@ -130,8 +132,6 @@ class Send:
     room_name: str
     text: str
     client_id: str
-    # Whether the client chose the client_id: only those can repeat an earlier send.
-    client_given: bool
     trace_id: str
     outcome: tuple[dict[str, Any] | None, Message, bool] | None = field(default=None)
     error: BaseException | None = field(default=None)
@@ -196,12 +196,11 @@ def store(conn: Connection, batch: list[Send], *, look_for_repeats: bool) -> lis
 
 
 def _repeats(conn: Connection, batch: list[Send]) -> dict[tuple[int, str], Message]:
-    given = [send for send in batch if send.client_given]
-    if not given:
-        return {}
+    # Every send, generated client_ids too: after a connection dropped during
+    # COMMIT, this batch's own messages may be stored already.
     params = {
-        "users": sorted({send.user_id for send in given}),
-        "client_ids": sorted({send.client_id for send in given}),
+        "users": sorted({send.user_id for send in batch}),
+        "client_ids": sorted({send.client_id for send in batch}),
     }
     found = {}
     for row in conn.execute(REPEATS, params).mappings():

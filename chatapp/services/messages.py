@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from chatapp.errors import Conflict, RateLimited, Unauthorized
@@ -60,7 +61,6 @@ def commit(
         room_name=room.name,
         text=text,
         client_id=client_id or uuid.uuid4().hex,
-        client_given=client_id is not None,
         trace_id=current_trace_id(),
     )
     # No database connection is held while waiting for the batch: waiters
@@ -105,6 +105,13 @@ def send_message(
     else:
         try:
             payload, message, created = commit(user, room, text, client_id)
+        except IntegrityError:
+            # A row the database refused: the author's account deleted while
+            # the socket still held it (its memberships go with it), or a bug.
+            db.session.rollback()
+            if db.session.scalar(select(User.id).where(User.id == user_id)) is None:
+                raise Unauthorized("Your account no longer exists.") from None
+            raise
         except StaleRoom:
             # Not a member (any more), or the name now belongs to another room:
             # the lookup raises the answer a client should see, or finds the room.

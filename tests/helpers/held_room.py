@@ -49,7 +49,12 @@ def send_in_thread(app, username: str, room: RoomKey, text_: str, client_id=None
 def start_leader(app, username: str, room: RoomKey, text_: str = "first") -> dict:
     """A send that leads a batch stuck on the room's lock (held by the caller)."""
     outcome = send_in_thread(app, username, room, text_)
-    wait_for(lambda: committer(app)._leading, 10, message="a batch in flight")
+    # Leading, and its batch taken off the queue (so the queue counts only later sends).
+    wait_for(
+        lambda: committer(app)._leading and committer(app).waiting == 0,
+        10,
+        message="a batch in flight",
+    )
     return outcome
 
 

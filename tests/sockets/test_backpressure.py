@@ -82,7 +82,7 @@ def test_a_refused_send_leaves_the_queue_working(app, lobby):
         leader = start_leader(app, "alice", room)
         with app.app_context(), pytest.raises(Busy):
             group_commit.submit(
-                group_commit.Send(1, "alice", room.id, "lobby", "x", "c-x", True, "t" * 16)
+                group_commit.Send(1, "alice", room.id, "lobby", "x", "c-x", "t" * 16)
             )
     finish(leader)
     assert committer(app).waiting == 0 and not committer(app)._leading

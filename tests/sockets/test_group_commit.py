@@ -149,10 +149,13 @@ def test_a_send_the_database_refuses_fails_only_itself(app, rooms):
 
 @pytest.fixture
 def impatient_app(make_app, database_url):
-    """The database gives up on a held lock after 1 s: the batch fails as a whole."""
+    """The database gives up on a held lock after 2 s: the batch fails as a whole.
+
+    (Long enough for the test to queue three sends behind the first batch.)
+    """
     if database_url.startswith("sqlite"):
-        return make_app(SEND_MAX_WAIT=30, SQLITE_BUSY_TIMEOUT=1)
-    engine = {"connect_args": {"options": "-c lock_timeout=1000"}}
+        return make_app(SEND_MAX_WAIT=30, SQLITE_BUSY_TIMEOUT=2)
+    engine = {"connect_args": {"options": "-c lock_timeout=2000"}}
     return make_app(SEND_MAX_WAIT=30, SQLALCHEMY_ENGINE_OPTIONS=engine)
 
 
@@ -197,3 +200,18 @@ def test_a_dropped_database_connection_is_replaced_and_the_batch_stored(app, roo
     finish(leader, *queued)
     assert "error" not in leader and "error" not in queued[0]
     assert [text_ for _, text_, _ in stored(app, one.id)] == ["first", "b"]
+
+
+def test_a_send_from_a_deleted_account_is_unauthorized_and_stores_nothing(app, connect):
+    """The socket still holds the login (re-checked only every LOGIN_RECHECK_SECONDS)."""
+    alice, bob = connect("alice"), connect("bob")
+    for sock in (alice, bob):
+        assert ack(sock, "join", {"room": "one", "create": True})["ok"]
+    with app.app_context():
+        one = db.session.scalar(select(Room.id).where(Room.name == "one"))
+        # Deleted behind the server's back: no revocation is announced.
+        db.session.execute(text("DELETE FROM users WHERE username = 'bob'"))
+        db.session.commit()
+    reply = ack(bob, "send", {"room": "one", "text": "ghost"})
+    assert reply["ok"] is False and reply["error"]["code"] == "unauthorized"
+    assert stored(app, one) == []
