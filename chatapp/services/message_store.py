@@ -8,7 +8,7 @@ A lone send (an idle server's every send) takes four, as before group commit
 (NEXT_SEQ, INSERT_ONE, its outbox row, COMMIT).
 
 Sequence numbers: a room's `last_seq` is read under its row lock (PostgreSQL's
-FOR UPDATE; SQLite's write lock, taken by the first statement) and set to the
+FOR NO KEY UPDATE; SQLite's write lock, taken by the first statement) and set to the
 last seq handed out in the same transaction, so concurrent batches get
 consecutive numbers and a rolled-back batch gives its numbers back. Per room:
 1, 2, 3, ... with no gaps and no duplicates, in the order sends were queued.
