@@ -88,27 +88,23 @@ INSERT_MESSAGES = {
 # commit): the sequence UPDATE takes the room's lock only for a member, and the
 # INSERT checks the membership again after it (a kick that committed while
 # the send waited for the lock leaves it nothing to insert).
-NEXT_SEQ = (
-    update(ROOMS)
-    .where(
-        ROOMS.c.id == bindparam("room_id"),
-        exists()
-        .where(
-            MEMBERSHIPS.c.room_id == bindparam("room_id"),
-            MEMBERSHIPS.c.user_id == bindparam("user_id"),
-        )
-        .correlate(None),
-    )
-    .values(last_seq=ROOMS.c.last_seq + 1)
-    .returning(ROOMS.c.last_seq, ROOMS.c.private)
-)
-_MEMBER_VALUES = select(*(bindparam(name, type_=MESSAGES.c[name].type) for name in _COLUMNS)).where(
+# The sender's membership, as both statements check it (the same bind names).
+_IS_MEMBER = (
     exists()
     .where(
         MEMBERSHIPS.c.room_id == bindparam("room_id"),
         MEMBERSHIPS.c.user_id == bindparam("user_id"),
     )
     .correlate(None)
+)
+NEXT_SEQ = (
+    update(ROOMS)
+    .where(ROOMS.c.id == bindparam("room_id"), _IS_MEMBER)
+    .values(last_seq=ROOMS.c.last_seq + 1)
+    .returning(ROOMS.c.last_seq, ROOMS.c.private)
+)
+_MEMBER_VALUES = select(*(bindparam(name, type_=MESSAGES.c[name].type) for name in _COLUMNS)).where(
+    _IS_MEMBER
 )
 INSERT_ONE = {
     name: dialect.insert(MESSAGES)

@@ -80,6 +80,12 @@ def commit(
     return send.outcome
 
 
+def refuse_if_account_deleted(user_id: int) -> None:
+    """Unauthorized if the account is gone (deleted while a socket still held its login)."""
+    if db.session.scalar(select(User.id).where(User.id == user_id)) is None:
+        raise Unauthorized("Your account no longer exists.")
+
+
 def send_message(
     user: User, room: Room | RoomKey, text: str, client_id: str | None
 ) -> tuple[dict[str, Any], bool]:
@@ -109,14 +115,12 @@ def send_message(
             # A row the database refused: the author's account deleted while
             # the socket still held it (its memberships go with it), or a bug.
             db.session.rollback()
-            if db.session.scalar(select(User.id).where(User.id == user_id)) is None:
-                raise Unauthorized("Your account no longer exists.") from None
+            refuse_if_account_deleted(user_id)
             raise
         except StaleRoom:
             # Not a member (any more), or the name now belongs to another room:
             # the lookup raises the answer a client should see, or finds the room.
-            if db.session.scalar(select(User.id).where(User.id == user_id)) is None:
-                raise Unauthorized("Your account no longer exists.") from None
+            refuse_if_account_deleted(user_id)
             room = get_member_room(user, key.name)
             key = RoomKey(room.id, room.name)
             try:
