@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import gc
 import json
-import os
 import random
 import resource
 import time
@@ -26,14 +25,12 @@ import uuid
 from pathlib import Path
 
 from bench import lean
+from bench.common import cpu_seconds
 
 
 def process_cpu(pid: int | None) -> float:
-    """CPU seconds used so far by process `pid` (all its threads), from /proc."""
-    if not pid:
-        return 0.0
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds used so far by process `pid` (0 without one)."""
+    return cpu_seconds(pid) if pid else 0.0
 
 
 def pct(values, q):
