@@ -15,17 +15,23 @@ def ids(app, username, room):
         return user_id, room_id
 
 
-def test_a_membership_ended_behind_the_servers_back_is_cut_after_two_sweeps(app, connect):
+def bob_removed_from_the_database_only(app, connect):
+    """alice and bob in #lobby, then bob's membership deleted in the database alone
+    (what the admin CLI does on a server without Redis): (alice, bob, bob's id)."""
     alice, bob = connect("alice"), connect("bob")
     ack(alice, "join", {"room": "lobby", "create": True})
     ack(bob, "join", {"room": "lobby"})
     bob_id, room_id = ids(app, "bob", "lobby")
     with app.app_context():
-        # What the admin CLI does on a server without Redis: the database only.
         db.session.execute(
             delete(Membership).where(Membership.user_id == bob_id, Membership.room_id == room_id)
         )
         db.session.commit()
+    return alice, bob, bob_id
+
+
+def test_a_membership_ended_behind_the_servers_back_is_cut_after_two_sweeps(app, connect):
+    alice, bob, _ = bob_removed_from_the_database_only(app, connect)
     drain(alice, bob)
     sweeper = Reconciler()
     with app.app_context():
@@ -81,15 +87,8 @@ def test_a_presence_entry_left_behind_by_another_process_is_forgotten(app, conne
     from chatapp.extensions import socketio
     from chatapp.presence import local_sessions
 
-    alice, bob = connect("alice"), connect("bob")
-    ack(alice, "join", {"room": "lobby", "create": True})
-    ack(bob, "join", {"room": "lobby"})
-    bob_id, room_id = ids(app, "bob", "lobby")
+    alice, bob, bob_id = bob_removed_from_the_database_only(app, connect)
     with app.app_context():
-        db.session.execute(
-            delete(Membership).where(Membership.user_id == bob_id, Membership.room_id == room_id)
-        )
-        db.session.commit()
         # What the Socket.IO queue does for the other process's kick: the socket only.
         sid = bob_sid(app, bob_id)
         socketio.server.leave_room(sid, "lobby", namespace="/")
