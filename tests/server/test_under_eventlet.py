@@ -40,7 +40,11 @@ def test_hashing_runs_off_the_hub():
 
 
 def test_logging_from_a_real_thread_and_green_threads_at_once():
-    """The NATS link logs from an OS thread; a green lock there breaks the hub."""
+    """The NATS link logs from an OS thread; a green lock there breaks the hub.
+
+    Records used to name their thread, which under eventlet takes a green lock
+    (eventlet#647): CI once hung here for 120 s.
+    """
     result = run_script("logging_across_threads")
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     assert result.stdout.strip().endswith("ok")
