@@ -37,4 +37,4 @@ def my_rooms_messages():
 @login_required
 def my_rooms():
     """The rooms I am a member of, by name: MEMBERSHIP each (role, seq, last_read_seq, unread)."""
-    return jsonify({"rooms": room_views.memberships(current_user)})
+    return jsonify({"rooms": room_views.memberships(current_user.id)})

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chatapp import notify, outbox
@@ -204,21 +205,43 @@ def live_logins(auth_session_ids: set[str]) -> set[str]:
     return live
 
 
+@dataclass(frozen=True, slots=True)
+class Login:
+    """Who a socket is when it connects: what presence and the greeting need, no ORM object."""
+
+    id: int
+    username: str
+    auth_session_id: str
+
+
+def _live_session(query: Select) -> Select:
+    """`query` of users, narrowed to the one behind live login session :auth_session_id."""
+    return query.join(AuthSession, AuthSession.user_id == User.id).where(
+        AuthSession.id == bindparam("auth_session_id"),
+        AuthSession.revoked_at.is_(None),
+        AuthSession.expires_at > bindparam("now"),
+        User.is_disabled.is_(False),
+    )
+
+
+# Built once: every connect and login re-check runs one, and building the
+# statement and loading ORM rows was most of a connect's CPU
+# (docs/benchmarks.md, capacity).
+LOGIN = _live_session(select(User.id, User.username))
+SESSION_USER = _live_session(select(User))
+
+
+def session_login(auth_session_id: str) -> Login | None:
+    """Who is behind a live login session, or None: a connect's check, without the ORM."""
+    row = db.session.execute(LOGIN, {"auth_session_id": auth_session_id, "now": utcnow()}).first()
+    return None if row is None else Login(row.id, row.username, auth_session_id)
+
+
 def load_session_user(auth_session_id: str) -> User | None:
     """The active user behind a live login session, or None."""
-    row = db.session.execute(
-        select(User, AuthSession)
-        .join(AuthSession, AuthSession.user_id == User.id)
-        .where(AuthSession.id == auth_session_id)
-    ).first()
-    if row is None:
-        return None
-    user, auth_session = row
-    if auth_session.revoked_at is not None or auth_session.expires_at <= utcnow():
-        return None
-    if user.is_disabled:
-        return None
-    user.auth_session_id = auth_session.id
+    user = db.session.scalar(SESSION_USER, {"auth_session_id": auth_session_id, "now": utcnow()})
+    if user is not None:
+        user.auth_session_id = auth_session_id
     return user
 
 

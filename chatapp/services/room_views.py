@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 
 from chatapp.extensions import db
 from chatapp.models import Membership, Message, Room, User
@@ -48,7 +48,7 @@ def room_info(room: Room, members: int | None = None, viewer: int | None = None)
     return room_payload(room, members, direct_partners(viewer, [room]).get(room.id))
 
 
-def unread_counts(user: User, room_ids: list[int]) -> dict[int, int]:
+def unread_counts(user_id: int, room_ids: list[int]) -> dict[int, int]:
     """room id -> messages after the user's last_read_seq that others wrote."""
     if not room_ids:
         return {}
@@ -59,30 +59,35 @@ def unread_counts(user: User, room_ids: list[int]) -> dict[int, int]:
             and_(
                 Message.room_id == Membership.room_id,
                 Message.seq > Membership.last_read_seq,
-                or_(Message.user_id.is_(None), Message.user_id != user.id),
+                or_(Message.user_id.is_(None), Message.user_id != user_id),
             ),
         )
-        .where(Membership.user_id == user.id, Membership.room_id.in_(room_ids))
+        .where(Membership.user_id == user_id, Membership.room_id.in_(room_ids))
         .group_by(Membership.room_id)
     )
     return {room_id: count for room_id, count in rows}
 
 
-def memberships(user: User, room_ids: list[int] | None = None) -> list[dict[str, Any]]:
-    """MEMBERSHIP for each room `user` belongs to (or those of `room_ids`), by name."""
-    query = (
-        select(Room, Membership)
-        .join(Membership, Membership.room_id == Room.id)
-        .where(Membership.user_id == user.id)
-        .order_by(Room.name)
-    )
-    if room_ids is not None:
-        query = query.where(Room.id.in_(room_ids))
-    rows = db.session.execute(query).all()
+# Built once: every connect runs the first (its `rooms` greeting).
+MEMBERSHIPS = (
+    select(Room, Membership)
+    .join(Membership, Membership.room_id == Room.id)
+    .where(Membership.user_id == bindparam("user_id"))
+    .order_by(Room.name)
+)
+MEMBERSHIPS_OF = MEMBERSHIPS.where(Room.id.in_(bindparam("room_ids", expanding=True)))
+
+
+def memberships(user_id: int, room_ids: list[int] | None = None) -> list[dict[str, Any]]:
+    """MEMBERSHIP for each room user `user_id` belongs to (or those of `room_ids`), by name."""
+    if room_ids is None:
+        rows = db.session.execute(MEMBERSHIPS, {"user_id": user_id}).all()
+    else:
+        rows = db.session.execute(MEMBERSHIPS_OF, {"user_id": user_id, "room_ids": room_ids}).all()
     ids = [room.id for room, _ in rows]
     counts = member_counts(ids)
-    partners = direct_partners(user.id, [room for room, _ in rows])
-    unread = unread_counts(user, ids)
+    partners = direct_partners(user_id, [room for room, _ in rows])
+    unread = unread_counts(user_id, ids)
     return [
         membership_payload(
             room_payload(room, counts.get(room.id, 0), partners.get(room.id)),
@@ -97,7 +102,7 @@ def memberships(user: User, room_ids: list[int] | None = None) -> list[dict[str,
 
 def membership_info(user: User, room: Room) -> dict[str, Any]:
     """MEMBERSHIP of one room (the user must be a member)."""
-    return memberships(user, [room.id])[0]
+    return memberships(user.id, [room.id])[0]
 
 
 def room_seen_by(user: User, name: str) -> dict[str, Any]:
@@ -130,7 +135,7 @@ def visible_rooms(user: User, after_name: str | None, limit: int) -> list[dict[s
     ids = [room.id for room, _ in rows]
     counts = member_counts(ids)
     partners = direct_partners(user.id, [room for room, _ in rows])
-    unread = unread_counts(user, [room.id for room, role in rows if role is not None])
+    unread = unread_counts(user.id, [room.id for room, role in rows if role is not None])
     online = presence_store().online_counts([room.name for room, _ in rows])
     items = []
     for room, role in rows:

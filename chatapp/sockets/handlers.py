@@ -48,7 +48,7 @@ def connect(auth: Any = None) -> None:
     """A client connects with a session cookie or auth {"token"}; others are refused."""
     try:
         user = authenticate(auth)
-        if user is None or user.auth_session_id is None:
+        if user is None:
             raise refuse(Unauthorized("Log in first: send auth {token} or the session cookie."))
         sessions = presence_store().connect(current_sid(), user.username)
     except PoolTimeout:
@@ -74,7 +74,7 @@ def connect(auth: Any = None) -> None:
     try:
         # After the presence entry: an invite committed from here on finds this
         # session there; one committed before is in the memberships read here.
-        rooms.connected(user, current_sid())
+        rooms.connected(user.id, current_sid())
     except Exception:
         db.session.rollback()
         log.exception("subscribing a new session to its rooms failed")

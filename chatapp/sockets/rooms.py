@@ -80,14 +80,18 @@ def leave(user: User, sid: str, room_name: str) -> dict[str, Any]:
     return {"room": name}
 
 
-def connected(user: User, sid: str) -> None:
+def connected(user_id: int, sid: str) -> None:
     """A new session receives the user's rooms, and is told which they are (`rooms`)."""
-    subscribe(sid, notify.user_room(user.id))
-    listed = room_views.memberships(user)
+    subscribe(sid, notify.user_room(user_id))
+    listed = room_views.memberships(user_id)
     for membership in listed:
         subscribe(sid, membership["name"])
     greeting = {"rooms": listed}
-    socketio.server.manager.greet(sid, lambda: socketio.server.emit("rooms", greeting, to=sid))
+    # The session is this process's: no need for the queue (a Redis publish
+    # every process would decode).
+    socketio.server.manager.greet(
+        sid, lambda: socketio.server.emit("rooms", greeting, to=sid, ignore_queue=True)
+    )
 
 
 def disconnect(sid: str) -> None:

@@ -16,7 +16,7 @@ from chatapp.models import User
 from chatapp.presence import local_sessions
 from chatapp.presence.local import LocalSession
 from chatapp.services import limits
-from chatapp.services.accounts import load_session_user
+from chatapp.services.accounts import Login, load_session_user, session_login
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +36,14 @@ def socket_session(sid: str) -> LocalSession:
     return found
 
 
-def authenticate(auth: Any) -> User | None:
-    """The user behind `auth: {"token"}`, a bearer header or the session cookie."""
+def authenticate(auth: Any) -> Login | None:
+    """Who is behind `auth: {"token"}`, a bearer header or the session cookie."""
     if isinstance(auth, dict) and isinstance(auth.get("token"), str):
         auth_session_id = read_token(auth["token"])
-        return load_session_user(auth_session_id) if auth_session_id else None
-    return current_user if current_user.is_authenticated else None
+        return session_login(auth_session_id) if auth_session_id else None
+    if not current_user.is_authenticated or current_user.auth_session_id is None:
+        return None
+    return Login(current_user.id, current_user.username, current_user.auth_session_id)
 
 
 def session_user() -> User:

@@ -121,4 +121,4 @@ def read(user: User, data: Any) -> dict[str, Any]:
 @acked
 def my_rooms(user: User, data: Any) -> dict[str, Any]:
     """Sent to list the user's rooms. Acks with {"rooms": [MEMBERSHIP, ...]}."""
-    return {"rooms": room_views.memberships(user)}
+    return {"rooms": room_views.memberships(user.id)}
