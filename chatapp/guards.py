@@ -54,21 +54,22 @@ def host_allowed(host_header: str, names: set[str]) -> bool:
     return bool(name) and (_is_ip(name) or name in names or name.endswith(".localhost"))
 
 
-class HostCheck:
-    """WSGI middleware answering 421 `unknown_host` for a Host this server is not."""
+def host_check(wsgi_app, names: set[str]):
+    """WSGI middleware answering 421 `unknown_host` for a Host this server is not.
 
-    def __init__(self, wsgi_app, names: set[str]) -> None:
-        self.wsgi_app = wsgi_app
-        self.names = names
+    A function rather than an object with __call__, as sockets.gate's.
+    """
 
-    def __call__(self, environ, start_response):
+    def checked(environ, start_response):
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
-        if host_allowed(host, self.names):
-            return self.wsgi_app(environ, start_response)
+        if host_allowed(host, names):
+            return wsgi_app(environ, start_response)
         error = UnknownHost(
             "This server does not answer to that host name; add it to SERVER_NAMES."
         )
         return wsgi_error(error, start_response)
+
+    return checked
 
 
 def origin_allowed(origin: str) -> bool:
@@ -91,4 +92,4 @@ def init_app(app: Flask) -> None:
     """Call after the Socket.IO middleware is installed, so the Host check wraps it."""
     app.before_request(check_origin)
     # Flask's documented way to add WSGI middleware; mypy sees a method.
-    app.wsgi_app = HostCheck(app.wsgi_app, allowed_hosts(app.config))  # type: ignore[method-assign]
+    app.wsgi_app = host_check(app.wsgi_app, allowed_hosts(app.config))  # type: ignore[method-assign]

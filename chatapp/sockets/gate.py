@@ -131,7 +131,7 @@ def install(app: Flask) -> None:
     eio.on("connect", eio_connect)
     eio.on("message", eio_message)
     eio.on("disconnect", eio_disconnect)
-    app.wsgi_app = HandshakeGate(app, app.wsgi_app)  # type: ignore[method-assign]  # WSGI middleware, as Flask documents
+    app.wsgi_app = handshake_gate(app, app.wsgi_app)  # type: ignore[method-assign]  # WSGI middleware, as Flask documents
 
 
 def authenticated(app: Flask, sid: str) -> None:
@@ -179,36 +179,42 @@ def door_keeper(app: Flask, running) -> None:
         socketio.sleep(interval)
 
 
-class HandshakeGate:
-    """WSGI middleware refusing Engine.IO handshakes over an address's budget (429)."""
+HANDSHAKE_PATH = "/socket.io/"  # Flask-SocketIO's default path, which chatapp keeps
 
-    prefix = "/socket.io/"  # Flask-SocketIO's default path, which chatapp keeps
 
-    def __init__(self, app: Flask, wsgi_app) -> None:
-        self.app = app
-        self.wsgi_app = wsgi_app
+def handshake_gate(app: Flask, wsgi_app):
+    """WSGI middleware refusing Engine.IO handshakes over an address's budget (429).
 
-    def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO", "").startswith(self.prefix) and not parse_qs(
+    A function, not an object with __call__: calling an object from Python
+    recurses in C, and every idle websocket's green thread keeps that C stack
+    copied on the heap for as long as it is connected.
+    """
+
+    def gate(environ, start_response):
+        if environ.get("PATH_INFO", "").startswith(HANDSHAKE_PATH) and not parse_qs(
             environ.get("QUERY_STRING", "")
         ).get("sid"):
-            refusal = self._refusal(client_address(environ))
+            refusal = handshake_refusal(app, client_address(environ))
             if refusal is not None:
                 return wsgi_error(refusal, start_response)
-        return self.wsgi_app(environ, start_response)
+        return wsgi_app(environ, start_response)
 
-    def _refusal(self, address: str) -> RateLimited | None:
-        door = current_door(self.app)
-        if door.pending(address) >= door.per_address:
-            metrics.HANDSHAKES_REFUSED.labels("pending").inc()
-            return RateLimited(
-                math.ceil(door.timeout),
-                "Too many connections from this address are still logging in.",
-            )
-        with self.app.app_context():
-            try:
-                limits.spend("RATELIMIT_HANDSHAKES", f"handshake:{address}")
-            except RateLimited as error:
-                metrics.HANDSHAKES_REFUSED.labels("rate").inc()
-                return error
-        return None
+    return gate
+
+
+def handshake_refusal(app: Flask, address: str) -> RateLimited | None:
+    """Why a new handshake from `address` is refused now, or None."""
+    door = current_door(app)
+    if door.pending(address) >= door.per_address:
+        metrics.HANDSHAKES_REFUSED.labels("pending").inc()
+        return RateLimited(
+            math.ceil(door.timeout),
+            "Too many connections from this address are still logging in.",
+        )
+    with app.app_context():
+        try:
+            limits.spend("RATELIMIT_HANDSHAKES", f"handshake:{address}")
+        except RateLimited as error:
+            metrics.HANDSHAKES_REFUSED.labels("rate").inc()
+            return error
+    return None
