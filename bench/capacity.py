@@ -12,6 +12,8 @@ once); at each step the server's RSS is read after it settles, and memory per
 connection is (RSS - RSS before any connection) / connections held. At the top
 step a probe client sends 50 messages into a 100-member room and times the
 acks, and the server's CPU while holding is read over 10 s (pings, presence).
+The server's CPU over each step's ramp, per connection started, is what a
+connect costs it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from bench.common import (
     ROOT,
     CpuMeter,
     baseline_server,
+    cpu_seconds,
     chatapp_server,
     make_tokens,
     private_services,
@@ -68,12 +71,19 @@ def measure(name: str, url: str, pid: int, args, tokens: str | None) -> list[dic
         command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     rows = []
+    cpu_before, held_before = cpu_seconds(pid), 0
     try:
         for index in range(len(args.steps.split(","))):
             line = holder.stdout.readline()
             if not line:
                 raise RuntimeError("the holder died")
             row = json.loads(line)
+            # The server's CPU over the step's ramp, per connection it added:
+            # what a connect costs, whether or not the ramp outran it.
+            cpu_now = cpu_seconds(pid)
+            added = max(1, row["held"] + row["failed"] - held_before)
+            row["cpu_ms_per_connect"] = round(1000 * (cpu_now - cpu_before) / added, 2)
+            cpu_before, held_before = cpu_now, row["held"] + row["failed"]
             time.sleep(args.settle)
             rss = rss_kib(pid)
             row.update(
@@ -126,14 +136,15 @@ def main() -> None:
     save("capacity", {"args": vars(args), "rows": rows})
     print(
         "| server | held | failed | ramp s | connect p50/p99 ms | connect + join p50/p99 ms "
-        "| RSS MiB | KiB per connection |"
+        "| server CPU ms per connect | RSS MiB | KiB per connection |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         c, cj = r["connect_ms"], r["connect_join_ms"]
         print(
             f"| {r['server']} | {r['held']} | {r['failed']} | {r['ramp_s']} | "
-            f"{c['p50']} / {c['p99']} | {cj['p50']} / {cj['p99']} | {r['rss_mib']} | "
+            f"{c['p50']} / {c['p99']} | {cj['p50']} / {cj['p99']} | {r['cpu_ms_per_connect']} | "
+            f"{r['rss_mib']} | "
             f"{r['kib_per_connection']} |"
         )
     for r in rows:
