@@ -7,7 +7,7 @@ built here, so the three forms cannot drift apart.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Row
 
@@ -16,6 +16,23 @@ from chatapp.models.types import utcnow
 
 #: Version of the NATS event envelope; bumped on incompatible changes.
 EVENT_SCHEMA = 1
+
+
+class RoomFields(Protocol):
+    """What ROOM is made of: a Room, or a row of its columns (chatapp.services.room_views)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def private(self) -> bool: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def topic(self) -> str | None: ...
+    @property
+    def created_at(self) -> datetime: ...
 
 
 def isoformat(moment: datetime) -> str:
@@ -82,7 +99,7 @@ def notice_payload(room: str, text: str) -> dict[str, Any]:
     return {"room": room, "text": text}
 
 
-def room_payload(room: Room, members: int, with_user: str | None = None) -> dict[str, Any]:
+def room_payload(room: RoomFields, members: int, with_user: str | None = None) -> dict[str, Any]:
     """ROOM: what anyone who may see a room learns of it; `with` for a direct conversation."""
     payload = {
         "name": room.name,

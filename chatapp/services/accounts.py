@@ -214,20 +214,23 @@ class Login:
     auth_session_id: str
 
 
+users_table, sessions_table = User.__table__, AuthSession.__table__
+
+
 def _live_session(query: Select) -> Select:
     """`query` of users, narrowed to the one behind live login session :auth_session_id."""
-    return query.join(AuthSession, AuthSession.user_id == User.id).where(
-        AuthSession.id == bindparam("auth_session_id"),
-        AuthSession.revoked_at.is_(None),
-        AuthSession.expires_at > bindparam("now"),
-        User.is_disabled.is_(False),
+    return query.join(sessions_table, sessions_table.c.user_id == users_table.c.id).where(
+        sessions_table.c.id == bindparam("auth_session_id"),
+        sessions_table.c.revoked_at.is_(None),
+        sessions_table.c.expires_at > bindparam("now"),
+        users_table.c.is_disabled.is_(False),
     )
 
 
-# Built once: every connect and login re-check runs one, and building the
-# statement and loading ORM rows was most of a connect's CPU
-# (docs/benchmarks.md, capacity).
-LOGIN = _live_session(select(User.id, User.username))
+# Built once, as every connect and login re-check runs one. A connect's selects
+# table columns: building statements and loading ORM rows was most of a
+# connect's CPU (docs/benchmarks.md, capacity).
+LOGIN = _live_session(select(users_table.c.id, users_table.c.username))
 SESSION_USER = _live_session(select(User))
 
 

@@ -5,6 +5,7 @@ Counts come from grouped queries, a handful per list rather than one per room.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select
@@ -12,32 +13,44 @@ from sqlalchemy import and_, bindparam, func, or_, select
 from chatapp.extensions import db
 from chatapp.models import Membership, Message, Room, User
 from chatapp.models.room import DIRECT
-from chatapp.payloads import membership_payload, room_payload
+from chatapp.payloads import RoomFields, membership_payload, room_payload
 from chatapp.presence import presence_store
 from chatapp.services.access import access
+
+# The statements a connect runs (its `rooms` greeting) select table columns,
+# not ORM attributes, and are built once: an ORM-enabled select's compile state
+# and row loading cost more than the query itself there (docs/benchmarks.md,
+# capacity). The rows read like a Room where payloads need one (RoomFields).
+rooms_table, members_table, users_table = Room.__table__, Membership.__table__, User.__table__
+
+MEMBER_COUNTS = (
+    select(members_table.c.room_id, func.count())
+    .where(members_table.c.room_id.in_(bindparam("room_ids", expanding=True)))
+    .group_by(members_table.c.room_id)
+)
+PARTNERS = (
+    select(members_table.c.room_id, users_table.c.username)
+    .join(users_table, users_table.c.id == members_table.c.user_id)
+    .where(
+        members_table.c.room_id.in_(bindparam("room_ids", expanding=True)),
+        members_table.c.user_id != bindparam("user_id"),
+    )
+)
 
 
 def member_counts(room_ids: list[int]) -> dict[int, int]:
     if not room_ids:
         return {}
-    rows = db.session.execute(
-        select(Membership.room_id, func.count())
-        .where(Membership.room_id.in_(room_ids))
-        .group_by(Membership.room_id)
-    )
+    rows = db.session.execute(MEMBER_COUNTS, {"room_ids": room_ids})
     return {room_id: count for room_id, count in rows}
 
 
-def direct_partners(user_id: int | None, rooms: list[Room]) -> dict[int, str]:
+def direct_partners(user_id: int | None, rooms: Sequence[RoomFields]) -> dict[int, str]:
     """room id -> the other member's username, for the direct conversations among `rooms`."""
     ids = [room.id for room in rooms if room.kind == DIRECT]
     if not ids or user_id is None:  # no viewer (a NATS event): no "with"
         return {}
-    rows = db.session.execute(
-        select(Membership.room_id, User.username)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.room_id.in_(ids), Membership.user_id != user_id)
-    )
+    rows = db.session.execute(PARTNERS, {"room_ids": ids, "user_id": user_id})
     return {room_id: username for room_id, username in rows}
 
 
@@ -48,34 +61,49 @@ def room_info(room: Room, members: int | None = None, viewer: int | None = None)
     return room_payload(room, members, direct_partners(viewer, [room]).get(room.id))
 
 
+messages_table = Message.__table__
+UNREAD = (
+    select(members_table.c.room_id, func.count(messages_table.c.id))
+    .join(
+        messages_table,
+        and_(
+            messages_table.c.room_id == members_table.c.room_id,
+            messages_table.c.seq > members_table.c.last_read_seq,
+            or_(
+                messages_table.c.user_id.is_(None),
+                messages_table.c.user_id != bindparam("user_id"),
+            ),
+        ),
+    )
+    .where(
+        members_table.c.user_id == bindparam("user_id"),
+        members_table.c.room_id.in_(bindparam("room_ids", expanding=True)),
+    )
+    .group_by(members_table.c.room_id)
+)
+
+
 def unread_counts(user_id: int, room_ids: list[int]) -> dict[int, int]:
     """room id -> messages after the user's last_read_seq that others wrote."""
     if not room_ids:
         return {}
-    rows = db.session.execute(
-        select(Membership.room_id, func.count(Message.id))
-        .join(
-            Message,
-            and_(
-                Message.room_id == Membership.room_id,
-                Message.seq > Membership.last_read_seq,
-                or_(Message.user_id.is_(None), Message.user_id != user_id),
-            ),
-        )
-        .where(Membership.user_id == user_id, Membership.room_id.in_(room_ids))
-        .group_by(Membership.room_id)
-    )
+    rows = db.session.execute(UNREAD, {"user_id": user_id, "room_ids": room_ids})
     return {room_id: count for room_id, count in rows}
 
 
-# Built once: every connect runs the first (its `rooms` greeting).
 MEMBERSHIPS = (
-    select(Room, Membership)
-    .join(Membership, Membership.room_id == Room.id)
-    .where(Membership.user_id == bindparam("user_id"))
-    .order_by(Room.name)
+    select(
+        *(rooms_table.c[name] for name in ("id", "name", "private", "kind", "topic")),
+        rooms_table.c.created_at,
+        rooms_table.c.last_seq,
+        members_table.c.role,
+        members_table.c.last_read_seq,
+    )
+    .join(members_table, members_table.c.room_id == rooms_table.c.id)
+    .where(members_table.c.user_id == bindparam("user_id"))
+    .order_by(rooms_table.c.name)
 )
-MEMBERSHIPS_OF = MEMBERSHIPS.where(Room.id.in_(bindparam("room_ids", expanding=True)))
+MEMBERSHIPS_OF = MEMBERSHIPS.where(rooms_table.c.id.in_(bindparam("room_ids", expanding=True)))
 
 
 def memberships(user_id: int, room_ids: list[int] | None = None) -> list[dict[str, Any]]:
@@ -84,19 +112,19 @@ def memberships(user_id: int, room_ids: list[int] | None = None) -> list[dict[st
         rows = db.session.execute(MEMBERSHIPS, {"user_id": user_id}).all()
     else:
         rows = db.session.execute(MEMBERSHIPS_OF, {"user_id": user_id, "room_ids": room_ids}).all()
-    ids = [room.id for room, _ in rows]
+    ids = [row.id for row in rows]
     counts = member_counts(ids)
-    partners = direct_partners(user_id, [room for room, _ in rows])
+    partners = direct_partners(user_id, rows)
     unread = unread_counts(user_id, ids)
     return [
         membership_payload(
-            room_payload(room, counts.get(room.id, 0), partners.get(room.id)),
-            membership.role,
-            membership.last_read_seq,
-            room.last_seq,
-            unread.get(room.id, 0),
+            room_payload(row, counts.get(row.id, 0), partners.get(row.id)),
+            row.role,
+            row.last_read_seq,
+            row.last_seq,
+            unread.get(row.id, 0),
         )
-        for room, membership in rows
+        for row in rows
     ]
 
 
