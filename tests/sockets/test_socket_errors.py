@@ -1,10 +1,13 @@
 """Every socket error code, and bad input that must never hurt the server."""
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import delete, func, select, update
 
 from chatapp.extensions import db, socketio
-from chatapp.models import Message
+from chatapp.models import AuthSession, Message, User
+from chatapp.models.types import utcnow
 from tests.helpers.sockets import ack, drain, received
 
 
@@ -18,6 +21,31 @@ def test_unauthenticated_connect_is_refused(app):
     assert not socketio.test_client(app).is_connected()
     assert not socketio.test_client(app, auth={"token": "forged"}).is_connected()
     assert not socketio.test_client(app, auth={"token": 42}).is_connected()
+
+
+@pytest.mark.parametrize(
+    "ended",
+    [
+        update(AuthSession).values(revoked_at=utcnow()),
+        update(AuthSession).values(expires_at=utcnow() - timedelta(seconds=1)),
+        update(User).values(is_disabled=True),
+    ],
+    ids=["revoked", "expired", "disabled"],
+)
+def test_a_token_of_an_ended_login_cannot_connect(app, connect, ended):
+    """The connect's own login check (a Core statement, not the REST loader) refuses it."""
+    first = connect("alice", token=True)
+    assert first.is_connected()
+    token = first.http.post(
+        "/api/auth/login", json={"username": "alice", "password": "correct horse"}
+    )
+    token = token.get_json()["token"]
+    assert socketio.test_client(app, auth={"token": token}).is_connected()  # live: accepted
+    with app.app_context():
+        db.session.execute(ended)
+        db.session.commit()
+    refused = socketio.test_client(app, auth={"token": token})
+    assert not refused.is_connected()
 
 
 @pytest.mark.parametrize(
