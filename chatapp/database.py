@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 
 from chatapp import dead_connections, metrics
 from chatapp.extensions import db
@@ -46,6 +49,31 @@ def init_app(app: Flask) -> None:
             event.listen(db.engine, "connect", _sqlite_pragmas)
         else:
             dead_connections.watch(db.engine)
+
+
+@contextmanager
+def autocommit_reads() -> Iterator[Connection]:
+    """A pooled connection outside any transaction, for a few independent reads.
+
+    A connect reads the login and the memberships, one statement each: they
+    need no transaction (under READ COMMITTED each statement has its own
+    snapshot anyway), and psycopg2's implicit BEGIN and the closing ROLLBACK
+    were two of the connect's five round trips. psycopg2's `autocommit` is
+    client side, so switching it sends nothing; it is switched back before the
+    connection returns to the pool, where SQLAlchemy's own isolation-level
+    option would reset it with a SET statement, one round trip more.
+    (docs/benchmarks.md, capacity.)
+    """
+    with db.engine.connect() as connection:
+        dbapi: Any = connection.connection.driver_connection
+        switch = db.engine.dialect.name == "postgresql"
+        if switch:
+            dbapi.autocommit = True
+        try:
+            yield connection
+        finally:
+            if switch and not dbapi.closed:
+                dbapi.autocommit = False
 
 
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:

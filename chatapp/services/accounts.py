@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import Connection, Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chatapp import notify, outbox
@@ -234,9 +234,9 @@ LOGIN = _live_session(select(users_table.c.id, users_table.c.username))
 SESSION_USER = _live_session(select(User))
 
 
-def session_login(auth_session_id: str) -> Login | None:
+def session_login(auth_session_id: str, reads: Connection) -> Login | None:
     """Who is behind a live login session, or None: a connect's check, without the ORM."""
-    row = db.session.execute(LOGIN, {"auth_session_id": auth_session_id, "now": utcnow()}).first()
+    row = reads.execute(LOGIN, {"auth_session_id": auth_session_id, "now": utcnow()}).first()
     return None if row is None else Login(row.id, row.username, auth_session_id)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import Connection, and_, bindparam, func, or_, select
 
 from chatapp.extensions import db
 from chatapp.models import Membership, Message, Room, User
@@ -22,6 +22,9 @@ from chatapp.services.access import access
 # and row loading cost more than the query itself there (docs/benchmarks.md,
 # capacity). The rows read like a Room where payloads need one (RoomFields).
 rooms_table, members_table, users_table = Room.__table__, Membership.__table__, User.__table__
+
+#: Where these statements run: a connection of database.autocommit_reads, or None for the session.
+Reads = Connection | None
 
 MEMBER_COUNTS = (
     select(members_table.c.room_id, func.count())
@@ -38,19 +41,21 @@ PARTNERS = (
 )
 
 
-def member_counts(room_ids: list[int]) -> dict[int, int]:
+def member_counts(room_ids: list[int], reads: Reads = None) -> dict[int, int]:
     if not room_ids:
         return {}
-    rows = db.session.execute(MEMBER_COUNTS, {"room_ids": room_ids})
+    rows = (reads or db.session).execute(MEMBER_COUNTS, {"room_ids": room_ids})
     return {room_id: count for room_id, count in rows}
 
 
-def direct_partners(user_id: int | None, rooms: Sequence[RoomFields]) -> dict[int, str]:
+def direct_partners(
+    user_id: int | None, rooms: Sequence[RoomFields], reads: Reads = None
+) -> dict[int, str]:
     """room id -> the other member's username, for the direct conversations among `rooms`."""
     ids = [room.id for room in rooms if room.kind == DIRECT]
     if not ids or user_id is None:  # no viewer (a NATS event): no "with"
         return {}
-    rows = db.session.execute(PARTNERS, {"room_ids": ids, "user_id": user_id})
+    rows = (reads or db.session).execute(PARTNERS, {"room_ids": ids, "user_id": user_id})
     return {room_id: username for room_id, username in rows}
 
 
@@ -83,11 +88,11 @@ UNREAD = (
 )
 
 
-def unread_counts(user_id: int, room_ids: list[int]) -> dict[int, int]:
+def unread_counts(user_id: int, room_ids: list[int], reads: Reads = None) -> dict[int, int]:
     """room id -> messages after the user's last_read_seq that others wrote."""
     if not room_ids:
         return {}
-    rows = db.session.execute(UNREAD, {"user_id": user_id, "room_ids": room_ids})
+    rows = (reads or db.session).execute(UNREAD, {"user_id": user_id, "room_ids": room_ids})
     return {room_id: count for room_id, count in rows}
 
 
@@ -106,16 +111,22 @@ MEMBERSHIPS = (
 MEMBERSHIPS_OF = MEMBERSHIPS.where(rooms_table.c.id.in_(bindparam("room_ids", expanding=True)))
 
 
-def memberships(user_id: int, room_ids: list[int] | None = None) -> list[dict[str, Any]]:
-    """MEMBERSHIP for each room user `user_id` belongs to (or those of `room_ids`), by name."""
+def memberships(
+    user_id: int, room_ids: list[int] | None = None, reads: Reads = None
+) -> list[dict[str, Any]]:
+    """MEMBERSHIP for each room user `user_id` belongs to (or those of `room_ids`), by name.
+
+    On `reads` (a connect's database.autocommit_reads) if given, else the session.
+    """
+    execute = (reads or db.session).execute
     if room_ids is None:
-        rows = db.session.execute(MEMBERSHIPS, {"user_id": user_id}).all()
+        rows = execute(MEMBERSHIPS, {"user_id": user_id}).all()
     else:
-        rows = db.session.execute(MEMBERSHIPS_OF, {"user_id": user_id, "room_ids": room_ids}).all()
+        rows = execute(MEMBERSHIPS_OF, {"user_id": user_id, "room_ids": room_ids}).all()
     ids = [row.id for row in rows]
-    counts = member_counts(ids)
-    partners = direct_partners(user_id, rows)
-    unread = unread_counts(user_id, ids)
+    counts = member_counts(ids, reads)
+    partners = direct_partners(user_id, rows, reads)
+    unread = unread_counts(user_id, ids, reads)
     return [
         membership_payload(
             room_payload(row, counts.get(row.id, 0), partners.get(row.id)),

@@ -14,6 +14,7 @@ from flask_socketio import ConnectionRefusedError as SocketRefused
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from chatapp.database import autocommit_reads
 from chatapp.errors import (
     ChatError,
     InternalError,
@@ -47,7 +48,8 @@ def refuse(error: ChatError) -> SocketRefused:
 def connect(auth: Any = None) -> None:
     """A client connects with a session cookie or auth {"token"}; others are refused."""
     try:
-        user = authenticate(auth)
+        with autocommit_reads() as reads:
+            user = authenticate(auth, reads)
         if user is None:
             raise refuse(Unauthorized("Log in first: send auth {token} or the session cookie."))
         sessions = presence_store().connect(current_sid(), user.username)
@@ -74,7 +76,8 @@ def connect(auth: Any = None) -> None:
     try:
         # After the presence entry: an invite committed from here on finds this
         # session there; one committed before is in the memberships read here.
-        rooms.connected(user.id, current_sid())
+        with autocommit_reads() as reads:
+            rooms.connected(user.id, current_sid(), reads)
     except Exception:
         db.session.rollback()
         log.exception("subscribing a new session to its rooms failed")

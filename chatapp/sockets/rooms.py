@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import Connection
 
 from chatapp import notify
 from chatapp.errors import NotInRoom
@@ -80,10 +81,10 @@ def leave(user: User, sid: str, room_name: str) -> dict[str, Any]:
     return {"room": name}
 
 
-def connected(user_id: int, sid: str) -> None:
+def connected(user_id: int, sid: str, reads: Connection) -> None:
     """A new session receives the user's rooms, and is told which they are (`rooms`)."""
     subscribe(sid, notify.user_room(user_id))
-    listed = room_views.memberships(user_id)
+    listed = room_views.memberships(user_id, reads=reads)
     for membership in listed:
         subscribe(sid, membership["name"])
     greeting = {"rooms": listed}

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import current_app, request, session
 from flask_login import current_user
+from sqlalchemy import Connection
 
 from chatapp.auth.tokens import read_token
 from chatapp.errors import RateLimited, Unauthorized
@@ -36,11 +37,11 @@ def socket_session(sid: str) -> LocalSession:
     return found
 
 
-def authenticate(auth: Any) -> Login | None:
+def authenticate(auth: Any, reads: Connection) -> Login | None:
     """Who is behind `auth: {"token"}`, a bearer header or the session cookie."""
     if isinstance(auth, dict) and isinstance(auth.get("token"), str):
         auth_session_id = read_token(auth["token"])
-        return session_login(auth_session_id) if auth_session_id else None
+        return session_login(auth_session_id, reads) if auth_session_id else None
     if not current_user.is_authenticated or current_user.auth_session_id is None:
         return None
     return Login(current_user.id, current_user.username, current_user.auth_session_id)

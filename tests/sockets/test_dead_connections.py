@@ -65,6 +65,12 @@ def test_a_socket_and_a_request_after_the_server_closed_the_pool_succeed(
     assert response.status_code == 200, response.get_json()
     assert [m["text"] for m in response.get_json()["messages"]] == ["before"]
 
+    # A connect reads on connections of its own mode (database.autocommit_reads).
+    terminate_the_pool(admin)
+    again = connect("alice", token=True)
+    assert again.is_connected()
+    assert [room["name"] for room in again.rooms_told] == ["general"]
+
 
 def test_a_busy_connection_is_not_pinged_at_checkout(app, connect, monkeypatch):
     alice = connect("alice")
