@@ -78,13 +78,19 @@ def has_unread_data(dbapi_connection: Any) -> bool:
 
 
 def _ping(dbapi_connection: Any) -> bool:
-    """One `SELECT 1`; False if it failed (the connection is unusable either way)."""
+    """One `SELECT 1`; False if it failed (the connection is unusable either way).
+
+    The transaction psycopg2 opened for it is ended: the connection is handed
+    out as it came back to the pool, outside any transaction, which
+    database.autocommit_reads needs (psycopg2 refuses to switch mid-transaction).
+    """
     try:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("SELECT 1")
         finally:
             cursor.close()
+        dbapi_connection.rollback()
     except Exception:  # noqa: BLE001 (a dead socket fails in many ways)
         return False
     return True

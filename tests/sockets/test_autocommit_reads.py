@@ -5,6 +5,7 @@ from contextlib import nullcontext
 import pytest
 import sqlalchemy as sa
 
+from chatapp import dead_connections
 from chatapp.database import autocommit_reads
 from chatapp.extensions import db
 from chatapp.models import Room
@@ -63,3 +64,14 @@ def test_the_connection_goes_back_to_the_pool_transactional(app, fails):
         db.session.flush()
         db.session.rollback()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Room)) == 0
+
+
+def test_a_connection_pinged_at_checkout_can_be_switched(app, monkeypatch):
+    """The idle ping at checkout (chatapp.dead_connections) leaves no transaction open."""
+    with app.app_context():
+        with autocommit_reads() as reads:
+            reads.execute(sa.text("SELECT 1"))
+        monkeypatch.setattr(dead_connections, "PING_AFTER_IDLE", 0)  # every checkout pings
+        for _ in range(3):
+            with autocommit_reads() as reads:
+                assert reads.execute(sa.text("SELECT 1")).scalar() == 1
