@@ -119,8 +119,23 @@ def _text(value) -> str:
 class RedisPresence:
     """A PresenceStore in Redis, shared by every process of the deployment."""
 
-    def __init__(self, url: str, ttl: int, prefix: str = "chat:") -> None:
-        self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    #: Connections to Redis, shared by the process's green threads. Past them a
+    #: caller waits (up to POOL_WAIT seconds) for one to come back: redis-py's
+    #: own pool raised MaxConnectionsError past its 100 at once, and 5,000
+    #: sockets closing together (a network blip, a load balancer restart) failed
+    #: 4,844 of their presence cleanups, leaving them online until the TTL.
+    POOL_SIZE = 50
+    POOL_WAIT = 5
+
+    def __init__(self, url: str, ttl: int, prefix: str = "chat:", pool_size: int = 0) -> None:
+        pool = redis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=pool_size or self.POOL_SIZE,
+            timeout=self.POOL_WAIT,
+            socket_timeout=5,
+            socket_connect_timeout=5,
+        )
+        self.redis = redis.Redis(connection_pool=pool)
         self.ttl = ttl
         self.prefix = prefix + "presence:"
         self.process_id = uuid.uuid4().hex

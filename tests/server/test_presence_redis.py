@@ -147,3 +147,28 @@ def test_each_process_re_registers_its_sessions_after_redis_lost_its_data(prefix
     second.refresh(second_sessions)  # each notices on its own, not only the first
     assert first.online("general").users == ["alice", "bob"]
     client.close()
+
+
+def test_more_callers_at_once_than_connections_wait_for_one(prefix):
+    """Sockets closing together wait for a Redis connection rather than fail (and stay online)."""
+    small = RedisPresence(REDIS_URL, ttl=45, prefix=prefix, pool_size=2)
+    errors = []
+
+    def session(n):
+        try:
+            for turn in range(20):
+                small.connect(f"s{n}-{turn}", f"user{n}")
+                small.join(f"s{n}-{turn}", f"user{n}", "general")
+                small.leave(f"s{n}-{turn}", "general")
+                small.disconnect(f"s{n}-{turn}", f"user{n}")
+        except Exception as error:  # noqa: BLE001 (collected and asserted below)
+            errors.append(repr(error))
+
+    threads = [threading.Thread(target=session, args=(n,)) for n in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert small.online("general").online == 0
+    assert all(small.sessions(f"user{n}") == [] for n in range(30))
