@@ -123,9 +123,11 @@ class RedisPresence:
     #: caller waits (up to POOL_WAIT seconds) for one to come back: redis-py's
     #: own pool raised MaxConnectionsError past its 100 at once, and 5,000
     #: sockets closing together (a network blip, a load balancer restart) failed
-    #: 4,844 of their presence cleanups, leaving them online until the TTL.
+    #: 4,844 of their presence cleanups, leaving them online until the TTL. The
+    #: wait is long because such a storm is CPU-bound: with 5 s, 640 of the
+    #: 5,000 cleanups still gave up.
     POOL_SIZE = 50
-    POOL_WAIT = 5
+    POOL_WAIT = 30
 
     def __init__(self, url: str, ttl: int, prefix: str = "chat:", pool_size: int = 0) -> None:
         pool = redis.BlockingConnectionPool.from_url(
