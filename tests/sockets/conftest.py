@@ -3,6 +3,7 @@
 import uuid
 
 import pytest
+import sqlalchemy as sa
 
 from chatapp import create_app
 from chatapp.extensions import db, socketio
@@ -140,3 +141,12 @@ def raw_socket(server):
     yield open_raw
     for sock in opened:
         sock.close()
+
+
+@pytest.fixture
+def admin(database_url):
+    """A connection of our own to the test's database, outside the app's pool (autocommit)."""
+    engine = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        yield conn
+    engine.dispose()

@@ -19,14 +19,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def admin(database_url):
-    engine = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        yield conn
-    engine.dispose()
-
-
 def backend_state(admin, pid):
     return admin.execute(
         sa.text("SELECT state FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}

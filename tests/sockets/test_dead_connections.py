@@ -24,14 +24,6 @@ def counted(name):
     return REGISTRY.get_sample_value(name) or 0.0
 
 
-@pytest.fixture
-def admin(database_url):
-    engine = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        yield conn
-    engine.dispose()
-
-
 def terminate_the_pool(admin):
     """End every server process of the app's pool, as a PostgreSQL restart would."""
     assert admin.execute(sa.text(f"SELECT count(*) {OTHERS}")).scalar() > 0
