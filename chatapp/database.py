@@ -73,7 +73,11 @@ def autocommit_reads() -> Iterator[Connection]:
             yield connection
         finally:
             if switch and not dbapi.closed:
-                dbapi.autocommit = False
+                try:
+                    dbapi.autocommit = False
+                except Exception:
+                    connection.invalidate()  # never back in the pool in autocommit
+                    raise
 
 
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:

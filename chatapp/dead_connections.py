@@ -80,17 +80,20 @@ def has_unread_data(dbapi_connection: Any) -> bool:
 def _ping(dbapi_connection: Any) -> bool:
     """One `SELECT 1`; False if it failed (the connection is unusable either way).
 
-    The transaction psycopg2 opened for it is ended: the connection is handed
-    out as it came back to the pool, outside any transaction, which
-    database.autocommit_reads needs (psycopg2 refuses to switch mid-transaction).
+    In autocommit, one round trip and no transaction left open: the connection
+    is handed out as it came back to the pool, which database.autocommit_reads
+    needs (psycopg2 refuses to switch inside a transaction).
     """
     try:
-        cursor = dbapi_connection.cursor()
+        dbapi_connection.autocommit = True
         try:
-            cursor.execute("SELECT 1")
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
         finally:
-            cursor.close()
-        dbapi_connection.rollback()
+            dbapi_connection.autocommit = False
     except Exception:  # noqa: BLE001 (a dead socket fails in many ways)
         return False
     return True

@@ -96,13 +96,14 @@ def configure_logging(app: Flask, default_format: str = "json") -> None:
         )
         rotating.setFormatter(JsonFormatter())  # files are for Loki & co: always JSON
         handlers.append(rotating)
-    # A record names its thread by calling threading.current_thread(); under
-    # eventlet, from the NATS link's OS thread, that enumerates threads under
-    # threading's own lock, which monkey-patching made green: contended by a
-    # green thread logging at the same moment, the hub waits forever
-    # (eventlet#647; tests/scripts/logging_across_threads hung 1 run in ~30).
-    # No format of ours shows a thread, and under eventlet every green thread
-    # is "MainThread" or "GreenThread-N" anyway.
+    # A record names its thread by calling threading.current_thread(); in a
+    # monkey-patched process (server.green), from the NATS link's OS thread,
+    # that enumerates threads under threading's own lock, which patching made
+    # green: contended by a green thread logging at the same moment, the hub
+    # waits forever (the green library's issue 647;
+    # tests/scripts/logging_across_threads hung 1 run in ~30). No format of
+    # ours shows a thread, and there every green thread is "MainThread" or
+    # "GreenThread-N" anyway.
     logging.logThreads = False
     root = logging.getLogger()
     for handler in list(root.handlers):

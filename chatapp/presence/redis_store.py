@@ -125,7 +125,8 @@ class RedisPresence:
     #: sockets closing together (a network blip, a load balancer restart) failed
     #: 4,844 of their presence cleanups, leaving them online until the TTL. The
     #: wait is long because such a storm is CPU-bound: with 5 s, 640 of the
-    #: 5,000 cleanups still gave up.
+    #: 5,000 cleanups still gave up. A connect that waits past CONNECT_TIMEOUT
+    #: finds its connection closed by the door and undoes itself (sockets.handlers).
     POOL_SIZE = 50
     POOL_WAIT = 30
 

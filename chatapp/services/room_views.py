@@ -21,6 +21,8 @@ from chatapp.services.access import access
 # not ORM attributes, and are built once: an ORM-enabled select's compile state
 # and row loading cost more than the query itself there (docs/benchmarks.md,
 # capacity). The rows read like a Room where payloads need one (RoomFields).
+# Core statements do not autoflush the session: callers commit or flush their
+# changes first (every one does).
 rooms_table, members_table, users_table = Room.__table__, Membership.__table__, User.__table__
 
 #: Where these statements run: a connection of database.autocommit_reads, or None for the session.

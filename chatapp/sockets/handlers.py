@@ -31,7 +31,7 @@ from chatapp.schemas import HistoryQuery, JoinRoom, RoomRef, SendMessage, parse
 from chatapp.services import queries
 from chatapp.sockets import gate, rooms, team  # noqa: F401 (team: its handlers register)
 from chatapp.sockets.dispatch import acked
-from chatapp.sockets.session import authenticate, current_sid
+from chatapp.sockets.session import authenticate, connection_open, current_sid
 from chatapp.tracing import start_trace
 
 log = logging.getLogger(__name__)
@@ -48,8 +48,8 @@ def refuse(error: ChatError) -> SocketRefused:
 def connect(auth: Any = None) -> None:
     """A client connects with a session cookie or auth {"token"}; others are refused."""
     try:
-        with autocommit_reads() as reads:
-            user = authenticate(auth, reads)
+        user = authenticate(auth)
+        db.session.rollback()  # the cookie's login read: no connection held while Redis answers
         if user is None:
             raise refuse(Unauthorized("Log in first: send auth {token} or the session cookie."))
         sessions = presence_store().connect(current_sid(), user.username)
@@ -70,6 +70,13 @@ def connect(auth: Any = None) -> None:
     if sessions > current_app.config["MAX_SESSIONS_PER_USER"]:
         presence_store().disconnect(current_sid(), user.username)
         raise refuse(RateLimited(60, "Too many sessions open for this user; close one first."))
+    if not connection_open(current_sid()):
+        # The door closed the connection while this connect waited (for the
+        # database or Redis, past CONNECT_TIMEOUT). No disconnect event comes
+        # for a connect in progress: undone here, its presence would stay.
+        # From this check to gate.authenticated nothing yields to the door.
+        presence_store().disconnect(current_sid(), user.username)
+        raise refuse(Unavailable())
     session["auth_session_id"] = user.auth_session_id
     local_sessions().add(current_sid(), LocalSession(user.id, user.username, user.auth_session_id))
     gate.authenticated(current_app, current_sid())

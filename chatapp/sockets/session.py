@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import current_app, request, session
 from flask_login import current_user
-from sqlalchemy import Connection
 
 from chatapp.auth.tokens import read_token
+from chatapp.database import autocommit_reads
 from chatapp.errors import RateLimited, Unauthorized
 from chatapp.extensions import db, socketio
 from chatapp.models import User
@@ -37,14 +37,28 @@ def socket_session(sid: str) -> LocalSession:
     return found
 
 
-def authenticate(auth: Any, reads: Connection) -> Login | None:
-    """Who is behind `auth: {"token"}`, a bearer header or the session cookie."""
+def authenticate(auth: Any) -> Login | None:
+    """Who is behind `auth: {"token"}`, a bearer header or the session cookie.
+
+    A token is checked on a connection of its own (database.autocommit_reads);
+    the cookie's user is loaded by Flask-Login through the session, whose
+    connection the caller gives back.
+    """
     if isinstance(auth, dict) and isinstance(auth.get("token"), str):
         auth_session_id = read_token(auth["token"])
-        return session_login(auth_session_id, reads) if auth_session_id else None
+        if not auth_session_id:
+            return None
+        with autocommit_reads() as reads:
+            return session_login(auth_session_id, reads)
     if not current_user.is_authenticated or current_user.auth_session_id is None:
         return None
     return Login(current_user.id, current_user.username, current_user.auth_session_id)
+
+
+def connection_open(sid: str) -> bool:
+    """Whether socket `sid`'s connection is still open (the door closes late connects)."""
+    eio_sid = socketio.server.manager.eio_sid_from_sid(sid, "/")
+    return eio_sid is not None and eio_sid in socketio.server.environ
 
 
 def session_user() -> User:

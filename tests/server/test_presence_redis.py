@@ -169,6 +169,7 @@ def test_more_callers_at_once_than_connections_wait_for_one(prefix):
         thread.start()
     for thread in threads:
         thread.join(60)
+    assert not any(thread.is_alive() for thread in threads)
     assert errors == []
     assert small.online("general").online == 0
     assert all(small.sessions(f"user{n}") == [] for n in range(30))

@@ -274,3 +274,34 @@ def test_a_rollback_in_the_event_that_loads_the_login_leaves_the_socket_working(
     ack(fresh, event, data)
     assert ack(fresh, "my_rooms", {})["ok"]
     assert ack(fresh, "send", {"room": "mine", "text": "still here"})["ok"]
+
+
+def test_a_connect_the_door_closed_while_it_waited_leaves_nothing_behind(app, connect, monkeypatch):
+    """No disconnect event comes for a connect in progress: the connect undoes itself."""
+    from flask import request
+
+    from chatapp.presence import local_sessions, presence_store
+
+    first = connect("alice", token=True)
+    token = first.http.post(
+        "/api/auth/login", json={"username": "alice", "password": "correct horse"}
+    ).get_json()["token"]
+    with app.app_context():
+        store = presence_store()
+    real_connect = store.connect
+
+    def slow_connect(sid, user):
+        count = real_connect(sid, user)
+        # Meanwhile the door (CONNECT_TIMEOUT) closed the connection, as its sweep does.
+        socketio.server._handle_eio_disconnect(
+            socketio.server.manager.eio_sid_from_sid(request.sid, "/"), "transport close"
+        )
+        return count
+
+    monkeypatch.setattr(store, "connect", slow_connect)
+    late = socketio.test_client(app, auth={"token": token})
+    assert not late.is_connected()
+    with app.app_context():
+        assert len(presence_store().sessions("alice")) == 1  # the first socket's only
+    with app.app_context():
+        assert len(local_sessions()) == 1
