@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any, cast
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import func, insert, select
 
 from chatapp.extensions import db
 from chatapp.models import OutboxEvent
+from chatapp.models.tables import OUTBOX
 from chatapp.models.types import utcnow
 from chatapp.payloads import event_envelope
 from chatapp.tracing import current_trace_id
 
-# A mapped class's __table__ is typed as any FromClause; a declarative model's is a Table.
-INSERT_EVENT = insert(cast(Table, OutboxEvent.__table__))
+INSERT_EVENT = insert(OUTBOX)
 
 
 def enabled() -> bool:

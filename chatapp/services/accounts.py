@@ -16,6 +16,7 @@ from chatapp.auth.passwords import check_password, fingerprint, hash_password
 from chatapp.errors import Conflict, Forbidden, InvalidCredentials, NotFound
 from chatapp.extensions import db
 from chatapp.models import AuthSession, User
+from chatapp.models.tables import AUTH_SESSIONS, USERS
 from chatapp.models.types import utcnow
 from chatapp.payloads import user_payload
 from chatapp.services import invites
@@ -214,23 +215,20 @@ class Login:
     auth_session_id: str
 
 
-users_table, sessions_table = User.__table__, AuthSession.__table__
-
-
 def _live_session(query: Select) -> Select:
     """`query` of users, narrowed to the one behind live login session :auth_session_id."""
-    return query.join(sessions_table, sessions_table.c.user_id == users_table.c.id).where(
-        sessions_table.c.id == bindparam("auth_session_id"),
-        sessions_table.c.revoked_at.is_(None),
-        sessions_table.c.expires_at > bindparam("now"),
-        users_table.c.is_disabled.is_(False),
+    return query.join(AUTH_SESSIONS, AUTH_SESSIONS.c.user_id == USERS.c.id).where(
+        AUTH_SESSIONS.c.id == bindparam("auth_session_id"),
+        AUTH_SESSIONS.c.revoked_at.is_(None),
+        AUTH_SESSIONS.c.expires_at > bindparam("now"),
+        USERS.c.is_disabled.is_(False),
     )
 
 
 # Built once, as every connect and login re-check runs one. A connect's selects
 # table columns: building statements and loading ORM rows was most of a
 # connect's CPU (docs/benchmarks.md, capacity).
-LOGIN = _live_session(select(users_table.c.id, users_table.c.username))
+LOGIN = _live_session(select(USERS.c.id, USERS.c.username))
 SESSION_USER = _live_session(select(User))
 
 

@@ -22,12 +22,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     BindParameter,
     Connection,
-    Table,
     bindparam,
     case,
     exists,
@@ -37,14 +36,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from chatapp import outbox
-from chatapp.models import Membership, Message, Room
+from chatapp.models import Message
+from chatapp.models.tables import MEMBERSHIPS, MESSAGES, ROOMS
 from chatapp.models.types import utcnow
 from chatapp.payloads import message_payload
-
-# The models' tables, as Core sees them (mypy types __table__ as a FromClause).
-ROOMS = cast(Table, Room.__table__)
-MESSAGES = cast(Table, Message.__table__)
-MEMBERSHIPS = cast(Table, Membership.__table__)
 
 # The statements of every batch, built once (constructing them per call was a
 # measurable share of a send's CPU: docs/benchmarks.md).

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, func, or_, select
 
 from chatapp.extensions import db
-from chatapp.models import Membership, Message, Room, User
+from chatapp.models import Membership, Room, User, tables
 from chatapp.models.room import DIRECT
 from chatapp.payloads import RoomFields, membership_payload, room_payload
 from chatapp.presence import presence_store
@@ -23,22 +23,21 @@ from chatapp.services.access import access
 # capacity). The rows read like a Room where payloads need one (RoomFields).
 # Core statements do not autoflush the session: callers commit or flush their
 # changes first (every one does).
-rooms_table, members_table, users_table = Room.__table__, Membership.__table__, User.__table__
 
 #: Where these statements run: a connection of database.autocommit_reads, or None for the session.
 Reads = Connection | None
 
 MEMBER_COUNTS = (
-    select(members_table.c.room_id, func.count())
-    .where(members_table.c.room_id.in_(bindparam("room_ids", expanding=True)))
-    .group_by(members_table.c.room_id)
+    select(tables.MEMBERSHIPS.c.room_id, func.count())
+    .where(tables.MEMBERSHIPS.c.room_id.in_(bindparam("room_ids", expanding=True)))
+    .group_by(tables.MEMBERSHIPS.c.room_id)
 )
 PARTNERS = (
-    select(members_table.c.room_id, users_table.c.username)
-    .join(users_table, users_table.c.id == members_table.c.user_id)
+    select(tables.MEMBERSHIPS.c.room_id, tables.USERS.c.username)
+    .join(tables.USERS, tables.USERS.c.id == tables.MEMBERSHIPS.c.user_id)
     .where(
-        members_table.c.room_id.in_(bindparam("room_ids", expanding=True)),
-        members_table.c.user_id != bindparam("user_id"),
+        tables.MEMBERSHIPS.c.room_id.in_(bindparam("room_ids", expanding=True)),
+        tables.MEMBERSHIPS.c.user_id != bindparam("user_id"),
     )
 )
 
@@ -68,25 +67,24 @@ def room_info(room: Room, members: int | None = None, viewer: int | None = None)
     return room_payload(room, members, direct_partners(viewer, [room]).get(room.id))
 
 
-messages_table = Message.__table__
 UNREAD = (
-    select(members_table.c.room_id, func.count(messages_table.c.id))
+    select(tables.MEMBERSHIPS.c.room_id, func.count(tables.MESSAGES.c.id))
     .join(
-        messages_table,
+        tables.MESSAGES,
         and_(
-            messages_table.c.room_id == members_table.c.room_id,
-            messages_table.c.seq > members_table.c.last_read_seq,
+            tables.MESSAGES.c.room_id == tables.MEMBERSHIPS.c.room_id,
+            tables.MESSAGES.c.seq > tables.MEMBERSHIPS.c.last_read_seq,
             or_(
-                messages_table.c.user_id.is_(None),
-                messages_table.c.user_id != bindparam("user_id"),
+                tables.MESSAGES.c.user_id.is_(None),
+                tables.MESSAGES.c.user_id != bindparam("user_id"),
             ),
         ),
     )
     .where(
-        members_table.c.user_id == bindparam("user_id"),
-        members_table.c.room_id.in_(bindparam("room_ids", expanding=True)),
+        tables.MEMBERSHIPS.c.user_id == bindparam("user_id"),
+        tables.MEMBERSHIPS.c.room_id.in_(bindparam("room_ids", expanding=True)),
     )
-    .group_by(members_table.c.room_id)
+    .group_by(tables.MEMBERSHIPS.c.room_id)
 )
 
 
@@ -100,17 +98,21 @@ def unread_counts(user_id: int, room_ids: list[int], reads: Reads = None) -> dic
 
 MEMBERSHIPS = (
     select(
-        *(rooms_table.c[name] for name in ("id", "name", "private", "kind", "topic")),
-        rooms_table.c.created_at,
-        rooms_table.c.last_seq,
-        members_table.c.role,
-        members_table.c.last_read_seq,
+        tables.ROOMS.c.id,
+        tables.ROOMS.c.name,
+        tables.ROOMS.c.private,
+        tables.ROOMS.c.kind,
+        tables.ROOMS.c.topic,
+        tables.ROOMS.c.created_at,
+        tables.ROOMS.c.last_seq,
+        tables.MEMBERSHIPS.c.role,
+        tables.MEMBERSHIPS.c.last_read_seq,
     )
-    .join(members_table, members_table.c.room_id == rooms_table.c.id)
-    .where(members_table.c.user_id == bindparam("user_id"))
-    .order_by(rooms_table.c.name)
+    .join(tables.MEMBERSHIPS, tables.MEMBERSHIPS.c.room_id == tables.ROOMS.c.id)
+    .where(tables.MEMBERSHIPS.c.user_id == bindparam("user_id"))
+    .order_by(tables.ROOMS.c.name)
 )
-MEMBERSHIPS_OF = MEMBERSHIPS.where(rooms_table.c.id.in_(bindparam("room_ids", expanding=True)))
+MEMBERSHIPS_OF = MEMBERSHIPS.where(tables.ROOMS.c.id.in_(bindparam("room_ids", expanding=True)))
 
 
 def memberships(
