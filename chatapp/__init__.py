@@ -11,6 +11,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from chatapp import config as settings
+from chatapp.middleware import direct
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -89,8 +90,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["PROXY_FIX_X_FOR"]:
         # Behind nginx: trust that many X-Forwarded-For hops for client addresses.
         # Flask's documented way to add WSGI middleware; mypy sees a method.
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1
+        app.wsgi_app = direct(  # type: ignore[method-assign]
+            ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
         )
     return app
 

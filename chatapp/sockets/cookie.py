@@ -39,4 +39,8 @@ class SocketSessionInterface(SecureCookieSessionInterface):
         managed = request.environ.get(MANAGED)
         if managed is not None:
             return managed  # Flask-SocketIO installs this same object next
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            # No cookie (a token's connect, most API calls): what Flask returns
+            # too, without first building a signing serializer for nothing.
+            return self.session_class()
         return super().open_session(app, request)

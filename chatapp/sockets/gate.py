@@ -32,6 +32,7 @@ from chatapp.auth.budgets import address_key
 from chatapp.errors import RateLimited, wsgi_error
 from chatapp.extensions import socketio
 from chatapp.log_throttle import LogThrottle
+from chatapp.middleware import direct
 from chatapp.services import limits
 from chatapp.sockets.session import close_connection
 
@@ -185,10 +186,12 @@ HANDSHAKE_PATH = "/socket.io/"  # Flask-SocketIO's default path, which chatapp k
 def handshake_gate(app: Flask, wsgi_app):
     """WSGI middleware refusing Engine.IO handshakes over an address's budget (429).
 
-    A function, not an object with __call__: calling an object from Python
-    recurses in C, and every idle websocket's green thread keeps that C stack
-    copied on the heap for as long as it is connected.
+    A function, not an object with __call__, and it calls the Socket.IO
+    middleware's bound __call__ (chatapp.middleware.direct): calling an object
+    from Python recurses in C, and every idle websocket's green thread keeps
+    that C stack copied on the heap for as long as it is connected.
     """
+    wsgi_app = direct(wsgi_app)
 
     def gate(environ, start_response):
         if environ.get("PATH_INFO", "").startswith(HANDSHAKE_PATH) and not parse_qs(
