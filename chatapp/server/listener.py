@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 import socket
+from collections.abc import Callable
+from typing import Any
 
 import eventlet
 import eventlet.wsgi
@@ -55,8 +57,31 @@ class DeadlineProtocol(eventlet.wsgi.HttpProtocol):
     wbufsize = 4 << 10
 
     @classmethod
-    def bind(cls, header_timeout: float) -> type[DeadlineProtocol]:
-        return type("DeadlineProtocol", (cls,), {"header_timeout": header_timeout})
+    def bind(cls, header_timeout: float) -> Callable[[Any, eventlet.wsgi.Server], None]:
+        """What eventlet's server calls for each accepted connection (its `protocol`).
+
+        Not the class: eventlet's protocol serves the whole connection inside
+        __init__, and instantiating a class from Python recurses in C
+        (type.__call__). Every idle websocket's green thread keeps that C
+        frame copied on the heap; __init__ called as a method stays in the
+        interpreter (0.9 KiB per connection, docs/benchmarks.md, capacity).
+        """
+        bound: type[DeadlineProtocol] = type(
+            "DeadlineProtocol", (cls,), {"header_timeout": header_timeout}
+        )
+
+        def serve_connection(conn_state: Any, server: eventlet.wsgi.Server) -> None:
+            protocol = bound.__new__(bound)
+            try:
+                protocol.__init__(conn_state, server)  # type: ignore[misc]  # on purpose, see above
+            finally:
+                # The connection is over. Its environ holds a closure holding
+                # the protocol (eventlet's set_idle): a reference cycle, about
+                # 40 objects with the buffers and headers, that only the
+                # garbage collector's passes would free.
+                protocol.__dict__.clear()
+
+        return serve_connection
 
     def _read_request_line(self):
         self._deadline = eventlet.Timeout(self.header_timeout)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import faulthandler
 import fcntl
+import gc
 import logging
 import os
 import signal
@@ -94,6 +95,7 @@ def serve(host: str, port: int, max_connections: int, no_migrate: bool, reuse_po
         )
     from chatapp.extensions import current_app_object, socketio
     from chatapp.logs import configure_logging, terminal_format
+    from chatapp.middleware import direct
 
     if socketio.server.eio.async_mode != "eventlet":
         raise click.ClickException(
@@ -145,18 +147,20 @@ def serve(host: str, port: int, max_connections: int, no_migrate: bool, reuse_po
         eventlet.__version__,
     )
     log.info(
-        "serving on %s:%s (%s), max %d connections, %d open files, %d objects frozen for the GC",
+        "serving on %s:%s (%s), max %d connections, %d open files, %d objects frozen for the GC, "
+        "young collections every %d allocations",
         host,
         port,
         socketio.server.eio.async_mode,
         max_connections,
         limit,
         frozen,
+        gc.get_threshold()[0],
     )
     try:
         eventlet.wsgi.server(
             listener,
-            app,
+            direct(app),  # Flask's bound __call__: see chatapp.middleware
             max_size=max_connections,
             log_output=False,
             protocol=DeadlineProtocol.bind(current_app.config["HEADER_TIMEOUT"]),

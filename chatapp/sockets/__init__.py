@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from typing import NoReturn
 
 from flask import Flask
+from werkzeug.exceptions import NotFound
 
 from chatapp.extensions import socketio
 from chatapp.server import green
@@ -60,3 +62,21 @@ def init_app(app: Flask) -> None:
 
     app.session_interface = SocketSessionInterface()
     gate.install(app)
+    # Flask-SocketIO runs every handler in a request context built from the
+    # connection's environ, whose path is Socket.IO's; Flask matches it
+    # against the URL map on every push. With no rule the match raises
+    # NotFound and keeps it on the request, and its traceback's frames make
+    # a cycle of some 100 objects per event for the garbage collector
+    # (docs/benchmarks.md, capacity). The Socket.IO middleware answers this
+    # path before Flask, so the view never runs. Werkzeug matches a
+    # websocket's environ only to a websocket rule, polling's to the other.
+    for websocket in (False, True):
+        methods = ["GET"] if websocket else ["GET", "POST"]
+        app.add_url_rule(
+            gate.HANDSHAKE_PATH, "socketio", socketio_path, methods=methods, websocket=websocket
+        )
+
+
+def socketio_path() -> NoReturn:
+    """Only matched, never served: the Socket.IO middleware answers this path."""
+    raise NotFound()

@@ -4,6 +4,7 @@ The tests share the module's server, except those that stop one or start one
 with other settings.
 """
 
+import gc
 import re
 import signal
 import socket
@@ -12,6 +13,7 @@ import sqlite3
 import pytest
 import requests
 
+from chatapp.server.background import YOUNG_COLLECTION_THRESHOLD
 from tests.helpers.server import ServerProcess, server_env
 from tests.helpers.wait import wait_for
 
@@ -46,9 +48,12 @@ def test_serve_runs_the_eventlet_socket_driver(server):
 
 
 def test_serve_freezes_its_startup_objects(server):
-    # Full GC passes over them stalled the hub for ~100 ms each (docs/benchmarks.md).
+    # Full GC passes over them stalled the hub for ~100 ms each, and came
+    # again and again while connections arrived (docs/benchmarks.md).
     frozen = re.search(r"(\d+) objects frozen for the GC", server.log_path.read_text())
     assert frozen and int(frozen.group(1)) > 10_000
+    young = re.search(r"young collections every (\d+) allocations", server.log_path.read_text())
+    assert young and int(young.group(1)) == YOUNG_COLLECTION_THRESHOLD > gc.get_threshold()[0]
 
 
 def test_serve_exits_cleanly_on_sigterm_even_with_clients_connected(serve):

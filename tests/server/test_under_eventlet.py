@@ -50,6 +50,19 @@ def test_logging_from_a_real_thread_and_green_threads_at_once():
     assert result.stdout.strip().endswith("ok")
 
 
+def test_a_finished_connection_leaves_no_reference_cycle():
+    """eventlet's protocol object, held by a closure in its own environ, waited for a GC pass.
+
+    With ~40 objects each (buffers, headers), those cycles fed the collector
+    passes that stall the hub (docs/benchmarks.md, capacity).
+    """
+    result = run_script("finished_connections")
+    assert result.returncode == 0, result.stderr[-3000:]
+    left = json.loads(result.stdout.strip().splitlines()[-1])
+    assert left["chatapp"] == {"served": 20, "protocols_in_cycles": 0}, left
+    assert left["eventlet"] == {"served": 20, "protocols_in_cycles": 20}, left  # can fail
+
+
 def test_bursts_of_registrations_and_logins_are_all_served(serve):
     """A real server on SQLite at the production hash cost: 60 sign-ups, then 60 logins at once.
 
