@@ -50,11 +50,14 @@ class DeadlineProtocol(eventlet.wsgi.HttpProtocol):
     # The buffers of the connection's rfile and wfile (eventlet: 8 KiB and 16
     # KiB), allocated per connection and kept for its life. A websocket uses
     # them only for its HTTP upgrade, then reads and writes the socket itself:
-    # 24 KiB of each idle connection's ~65 KiB was these two (docs/benchmarks.md,
-    # Capacity). Request heads fit in 4 KiB (larger ones take more reads), and
-    # writes larger than the buffer go straight to the socket.
-    rbufsize = 4 << 10
-    wbufsize = 4 << 10
+    # 24 KiB of each idle connection's ~65 KiB was these two. At 4 KiB each
+    # they still cost 6 KiB more per connection than at 1 KiB (the heap's
+    # pages they land on are resident; docs/benchmarks.md, capacity). A
+    # websocket's upgrade request fits in one or two reads of 1 KiB; longer
+    # heads take more reads, and reads and writes larger than the buffer go
+    # straight to the socket.
+    rbufsize = 1 << 10
+    wbufsize = 1 << 10
 
     @classmethod
     def bind(cls, header_timeout: float) -> Callable[[Any, eventlet.wsgi.Server], None]:

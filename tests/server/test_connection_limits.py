@@ -171,6 +171,26 @@ def test_a_request_head_trickled_slowly_is_cut_off(server):
     assert closed
 
 
+def test_a_long_request_head_and_body_are_read_whole(server):
+    """The connection's read and write buffers are 1 KiB (memory per idle websocket)."""
+    token = login(server.url, "long-head")
+    host, port = server.url.removeprefix("http://").split(":")
+    padding = {f"X-Pad-{i}": "p" * 900 for i in range(8)}  # 7 KiB of headers
+    auth = {"Authorization": f"Bearer {token}"}
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        body = json.dumps({"password": "x" * 5000})  # refused, but read to its end
+        headers = {**auth, "Content-Type": "application/json", **padding}
+        conn.request("POST", "/api/auth/login", body=body, headers=headers)
+        reply = conn.getresponse()
+        assert reply.status == 422 and json.loads(reply.read())["error"]["code"] == "bad_request"
+        conn.request("GET", "/api/auth/me", headers={**auth, **padding})  # same connection
+        reply = conn.getresponse()
+        assert reply.status == 200 and json.loads(reply.read())["user"]["username"] == "long-head"
+    finally:
+        conn.close()
+
+
 def serve_once(env: dict[str, str], port: int) -> subprocess.CompletedProcess:
     """Run `cli.py serve` expecting it to refuse to start (bounded by a timeout)."""
     return subprocess.run(
