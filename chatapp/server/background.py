@@ -59,9 +59,9 @@ def end_revoked_logins() -> int:
 # heap grows with every connection meets that rule again and again while
 # clients arrive: 22 full collections in one 5,000-connection capacity run,
 # each stopping the process for up to 0.7 s (it scans every connection held).
-# With 10,000: 3 in the same run, and the probe's worst ack 11 ms instead of
-# 0.5 s (docs/benchmarks.md, capacity). Young garbage waits for up to 10,000
-# allocations instead of 700 before it is collected.
+# With 10,000: 3 in a run of the same benchmark, and the probe's worst ack
+# 11 ms instead of 0.5 s (docs/benchmarks.md, capacity). Young garbage waits
+# for up to 10,000 allocations instead of 700 before it is collected.
 YOUNG_COLLECTION_THRESHOLD = 10_000
 
 
