@@ -64,8 +64,9 @@ def host_check(wsgi_app, names: set[str]):
     wsgi_app = direct(wsgi_app)
 
     # Every request and websocket names one of a few hosts; parsing the name
-    # (urlsplit, then ipaddress) was 2 % of a connect's CPU. Bounded: a client
-    # inventing names only evicts its own.
+    # (urlsplit, then ipaddress) was 2 % of a connect's CPU. Bounded (256
+    # headers of at most 8 KiB): invented names can push the real ones out,
+    # which costs them a parse again, nothing more.
     @functools.lru_cache(maxsize=256)
     def allowed(host: str) -> bool:
         return host_allowed(host, names)

@@ -24,6 +24,9 @@ def direct(wsgi_app: Any) -> Any:
     """
     if isinstance(wsgi_app, types.FunctionType | types.MethodType):
         return wsgi_app
-    if isinstance(inspect.getattr_static(type(wsgi_app), "__call__", None), types.FunctionType):
-        return wsgi_app.__call__
+    # What calling the object runs: its type's __call__ (not an attribute of
+    # the instance), bound to it.
+    call = inspect.getattr_static(type(wsgi_app), "__call__", None)
+    if isinstance(call, types.FunctionType):
+        return types.MethodType(call, wsgi_app)
     return wsgi_app  # written in C: calling it enters C either way

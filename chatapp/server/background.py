@@ -52,14 +52,15 @@ def end_revoked_logins() -> int:
     return revocations.end_dead_logins(local_sessions().logins())
 
 
-# Container allocations between young (generation 0) collections; CPython's
-# default is 700. Every 10 young collections a middle one runs, every 10 of
-# those a full one is considered, and it runs once the objects that survived
-# since the last full one pass 25 % of those it kept. A server whose live
-# heap grows with every connection meets that rule again and again while
-# clients arrive: 22 full collections in one 5,000-connection capacity run,
-# each stopping the process for up to 0.7 s (it scans every connection held).
-# With 10,000: 3 in a run of the same benchmark, and the probe's worst ack
+# Net container allocations (allocations minus deallocations) between young
+# (generation 0) collections; CPython's default is 700. Every 10 young
+# collections a middle one runs, every 10 of those a full one is considered,
+# and it runs once the objects that survived since the last full one pass
+# 25 % of those it kept. A server whose live heap grows with every
+# connection meets that rule again and again while clients arrive: 22 full
+# collections in one 5,000-connection capacity run, each stopping the
+# process for up to 0.8 s (it scans every connection held). With 10,000: 3
+# in a run of the same benchmark (chatapp alone), and the probe's worst ack
 # 11 ms instead of 0.5 s (docs/benchmarks.md, capacity). Young garbage waits
 # for up to 10,000 allocations instead of 700 before it is collected.
 YOUNG_COLLECTION_THRESHOLD = 10_000

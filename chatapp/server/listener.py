@@ -52,10 +52,12 @@ class DeadlineProtocol(eventlet.wsgi.HttpProtocol):
     # them only for its HTTP upgrade, then reads and writes the socket itself:
     # 24 KiB of each idle connection's ~65 KiB was these two. At 4 KiB each
     # they still cost 6 KiB more per connection than at 1 KiB (the heap's
-    # pages they land on are resident; docs/benchmarks.md, capacity). A
-    # websocket's upgrade request fits in one or two reads of 1 KiB; longer
-    # heads take more reads, and reads and writes larger than the buffer go
-    # straight to the socket.
+    # pages they land on are resident; docs/benchmarks.md, capacity: the write
+    # buffer alone 3 KiB, though a websocket never writes through it). A
+    # websocket's upgrade request takes one to a few reads of 1 KiB (more with
+    # many cookies); reads and writes larger than the buffer go straight to
+    # the socket. The price: an HTTP response over about 1 KiB leaves in two
+    # sends (the head, then the body) where 4 KiB took one.
     rbufsize = 1 << 10
     wbufsize = 1 << 10
 
@@ -67,7 +69,7 @@ class DeadlineProtocol(eventlet.wsgi.HttpProtocol):
         __init__, and instantiating a class from Python recurses in C
         (type.__call__). Every idle websocket's green thread keeps that C
         frame copied on the heap; __init__ called as a method stays in the
-        interpreter (0.9 KiB per connection, docs/benchmarks.md, capacity).
+        interpreter (0.8 to 0.9 KiB per connection, docs/benchmarks.md, capacity).
         """
         bound: type[DeadlineProtocol] = type(
             "DeadlineProtocol", (cls,), {"header_timeout": header_timeout}
@@ -81,7 +83,9 @@ class DeadlineProtocol(eventlet.wsgi.HttpProtocol):
                 # The connection is over. Its environ holds a closure holding
                 # the protocol (eventlet's set_idle): a reference cycle, about
                 # 40 objects with the buffers and headers, that only the
-                # garbage collector's passes would free.
+                # garbage collector's passes would free. (A head deadline an
+                # error left armed is cancelled first.)
+                protocol._disarm()
                 protocol.__dict__.clear()
 
         return serve_connection

@@ -69,14 +69,24 @@ def init_app(app: Flask) -> None:
     # a cycle of some 100 objects per event for the garbage collector
     # (docs/benchmarks.md, capacity). The Socket.IO middleware answers this
     # path before Flask, so the view never runs. Werkzeug matches a
-    # websocket's environ only to a websocket rule, polling's to the other.
+    # websocket's environ only to a websocket rule, polling's to the other;
+    # without strict slashes "/socket.io" (Flask-SocketIO's test client's
+    # path, and an HTTP request the middleware leaves to Flask: still a 404)
+    # matches too instead of redirecting.
     for websocket in (False, True):
-        methods = ["GET"] if websocket else ["GET", "POST"]
         app.add_url_rule(
-            gate.HANDSHAKE_PATH, "socketio", socketio_path, methods=methods, websocket=websocket
+            gate.HANDSHAKE_PATH,
+            "socketio",
+            socketio_path,
+            methods=["GET"] if websocket else ["GET", "POST"],
+            websocket=websocket,
+            strict_slashes=False,
         )
 
 
 def socketio_path() -> NoReturn:
-    """Only matched, never served: the Socket.IO middleware answers this path."""
+    """Matched by Socket.IO's request contexts; "/socket.io" without the slash gets a 404 here.
+
+    The Socket.IO middleware answers everything under "/socket.io/" itself.
+    """
     raise NotFound()

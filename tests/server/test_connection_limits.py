@@ -172,21 +172,31 @@ def test_a_request_head_trickled_slowly_is_cut_off(server):
 
 
 def test_a_long_request_head_and_body_are_read_whole(server):
-    """The connection's read and write buffers are 1 KiB (memory per idle websocket)."""
+    """The connection's read and write buffers are 1 KiB (memory per idle websocket).
+
+    A header line of 3 KiB, 7 KiB of headers in all, a 5 KB body and a chunked
+    one of 3 KB: each read to its end, and the connection kept for the next.
+    """
     token = login(server.url, "long-head")
     host, port = server.url.removeprefix("http://").split(":")
-    padding = {f"X-Pad-{i}": "p" * 900 for i in range(8)}  # 7 KiB of headers
-    auth = {"Authorization": f"Bearer {token}"}
+    padding = {f"X-Pad-{i}": "p" * 500 for i in range(8)}
+    headers = {"Authorization": f"Bearer {token}", "X-Long": "l" * 3000, **padding}
     conn = http.client.HTTPConnection(host, int(port), timeout=10)
     try:
         body = json.dumps({"password": "x" * 5000})  # refused, but read to its end
-        headers = {**auth, "Content-Type": "application/json", **padding}
-        conn.request("POST", "/api/auth/login", body=body, headers=headers)
+        json_headers = {**headers, "Content-Type": "application/json"}
+        conn.request("POST", "/api/auth/login", body=body, headers=json_headers)
         reply = conn.getresponse()
         assert reply.status == 422 and json.loads(reply.read())["error"]["code"] == "bad_request"
-        conn.request("GET", "/api/auth/me", headers={**auth, **padding})  # same connection
+        sock = conn.sock
+        chunks = iter([body[:1500].encode(), body[1500:3000].encode()])
+        conn.request("POST", "/api/auth/login", body=chunks, headers=json_headers)
+        reply = conn.getresponse()
+        assert reply.status in (400, 422) and json.loads(reply.read())["error"]
+        conn.request("GET", "/api/auth/me", headers=headers)
         reply = conn.getresponse()
         assert reply.status == 200 and json.loads(reply.read())["user"]["username"] == "long-head"
+        assert conn.sock is sock  # one connection throughout: nothing left unread on it
     finally:
         conn.close()
 

@@ -4,7 +4,6 @@ The tests share the module's server, except those that stop one or start one
 with other settings.
 """
 
-import gc
 import re
 import signal
 import socket
@@ -53,7 +52,7 @@ def test_serve_freezes_its_startup_objects(server):
     frozen = re.search(r"(\d+) objects frozen for the GC", server.log_path.read_text())
     assert frozen and int(frozen.group(1)) > 10_000
     young = re.search(r"young collections every (\d+) allocations", server.log_path.read_text())
-    assert young and int(young.group(1)) == YOUNG_COLLECTION_THRESHOLD > gc.get_threshold()[0]
+    assert young and int(young.group(1)) == YOUNG_COLLECTION_THRESHOLD != 700  # CPython's default
 
 
 def test_serve_exits_cleanly_on_sigterm_even_with_clients_connected(serve):

@@ -60,7 +60,8 @@ def test_a_finished_connection_leaves_no_reference_cycle():
     assert result.returncode == 0, result.stderr[-3000:]
     left = json.loads(result.stdout.strip().splitlines()[-1])
     assert left["chatapp"] == {"served": 20, "protocols_in_cycles": 0}, left
-    assert left["eventlet"] == {"served": 20, "protocols_in_cycles": 20}, left  # can fail
+    # The control: the count does see cycles (eventlet's own protocol makes one per connection).
+    assert left["eventlet"] == {"served": 20, "protocols_in_cycles": 20}, left
 
 
 def test_bursts_of_registrations_and_logins_are_all_served(serve):

@@ -19,6 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import EnvironBuilder
 
 from chatapp.middleware import direct
+from tests.helpers.errors import assert_error
 
 
 class Layer:
@@ -40,10 +41,17 @@ def test_a_python_object_is_called_through_its_bound_method():
     assert called({}, None) == [b"plain"]
 
 
+def test_it_calls_what_calling_the_object_runs():
+    layer = Layer(plain)
+    layer.__call__ = lambda environ, start_response: [b"attribute"]  # layer() ignores it
+    assert direct(layer)({}, None) == layer({}, None) == [b"plain"]
+
+
 def test_functions_methods_and_c_callables_are_kept():
     layer = Layer(plain)
     assert direct(plain) is plain
-    assert direct(layer.__call__) == layer.__call__
+    bound = layer.__call__
+    assert direct(bound) is bound
     partial = functools.partial(plain, {})
     assert direct(partial) is partial  # written in C: nothing to gain
 
@@ -78,6 +86,7 @@ def test_the_served_chain_has_no_layer_called_as_an_object(make_app):
     assert isinstance(served, types.MethodType) and served.__self__ is app
 
 
+@pytest.mark.parametrize("path", ["/socket.io/", "/socket.io"])  # the second: the test client's
 @pytest.mark.parametrize(
     ("method", "headers"),
     [
@@ -86,13 +95,13 @@ def test_the_served_chain_has_no_layer_called_as_an_object(make_app):
         ("POST", {}),
     ],
 )
-def test_a_socket_event_context_matches_a_rule_and_keeps_no_exception(app, method, headers):
+def test_a_socket_event_context_matches_a_rule_and_keeps_no_exception(app, path, method, headers):
     """Flask-SocketIO pushes a request context per event from the connection's environ.
 
     A path with no rule made Flask keep a NotFound with its traceback on each
     one: a cycle of frames for the garbage collector per event.
     """
-    environ = EnvironBuilder(path="/socket.io/", method=method, headers=headers).get_environ()
+    environ = EnvironBuilder(path=path, method=method, headers=headers).get_environ()
     with app.request_context(environ):
         assert request.routing_exception is None
         assert request.url_rule is not None and request.url_rule.endpoint == "socketio"
@@ -101,3 +110,4 @@ def test_a_socket_event_context_matches_a_rule_and_keeps_no_exception(app, metho
 def test_the_socketio_path_still_reaches_socketio(client):
     handshake = client.get("/socket.io/?EIO=4&transport=polling")
     assert handshake.status_code == 200 and handshake.data.startswith(b"0{")
+    assert_error(client.get("/socket.io"), 404, "not_found")  # Flask's, as before the rule
