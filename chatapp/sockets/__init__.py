@@ -67,12 +67,12 @@ def init_app(app: Flask) -> None:
     # against the URL map on every push. With no rule the match raises
     # NotFound and keeps it on the request, and its traceback's frames make
     # a cycle of some 100 objects per event for the garbage collector
-    # (docs/benchmarks.md, capacity). The Socket.IO middleware answers this
-    # path before Flask, so the view never runs. Werkzeug matches a
+    # (docs/benchmarks.md, capacity). The Socket.IO middleware answers
+    # everything under "/socket.io/" before Flask. Werkzeug matches a
     # websocket's environ only to a websocket rule, polling's to the other;
     # without strict slashes "/socket.io" (Flask-SocketIO's test client's
-    # path, and an HTTP request the middleware leaves to Flask: still a 404)
-    # matches too instead of redirecting.
+    # path) matches too instead of redirecting, and an HTTP request for it,
+    # which the middleware leaves to Flask, gets the view's 404 as before.
     for websocket in (False, True):
         app.add_url_rule(
             gate.HANDSHAKE_PATH,
