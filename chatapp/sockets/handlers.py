@@ -49,7 +49,6 @@ def connect(auth: Any = None) -> None:
     """A client connects with a session cookie or auth {"token"}; others are refused."""
     try:
         user = authenticate(auth)
-        db.session.rollback()  # the cookie's login read: no connection held while Redis answers
         if user is None:
             raise refuse(Unauthorized("Log in first: send auth {token} or the session cookie."))
         sessions = presence_store().connect(current_sid(), user.username)
@@ -86,9 +85,7 @@ def connect(auth: Any = None) -> None:
         with autocommit_reads() as reads:
             rooms.connected(user.id, current_sid(), reads)
     except Exception:
-        db.session.rollback()
         log.exception("subscribing a new session to its rooms failed")
-    db.session.rollback()  # end the read: no transaction held while connected
 
 
 @socketio.on("disconnect")

@@ -42,7 +42,8 @@ def authenticate(auth: Any) -> Login | None:
 
     A token is checked on a connection of its own (database.autocommit_reads);
     the cookie's user is loaded by Flask-Login through the session, whose
-    connection the caller gives back.
+    connection is given back here: the connect then waits for Redis holding
+    none.
     """
     if isinstance(auth, dict) and isinstance(auth.get("token"), str):
         auth_session_id = read_token(auth["token"])
@@ -50,9 +51,12 @@ def authenticate(auth: Any) -> Login | None:
             return None
         with autocommit_reads() as reads:
             return session_login(auth_session_id, reads)
-    if not current_user.is_authenticated or current_user.auth_session_id is None:
-        return None
-    return Login(current_user.id, current_user.username, current_user.auth_session_id)
+    user = current_user
+    login = None
+    if user.is_authenticated and user.auth_session_id is not None:
+        login = Login(user.id, user.username, user.auth_session_id)
+    db.session.rollback()  # the login read's transaction
+    return login
 
 
 def connection_open(sid: str) -> bool:
